@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MembersConfig(AppConfig):
+    name = "members"
+    label = "members"
+    verbose_name = _("Members")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (allauth security events cut sessions)

@@ -1,0 +1,10 @@
+from federation import access
+
+
+def navigation(request) -> dict:
+    """What the navigation shows: it grows with the user's offices."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"viewer": access.ANONYMOUS}
+    viewer = access.viewer_for(user)
+    return {"viewer": viewer, "is_officer": bool(viewer.offices) or viewer.is_superuser}

@@ -1,0 +1,32 @@
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+# The admin is reached only through the site's own login (rate limits, MFA).
+admin.autodiscover()
+admin.site.login = secure_admin_login(admin.site.login)
+
+api_v1 = [
+    path("", include("members.api_urls")),
+    path("", include("federation.api_urls")),
+    path("", include("organising.messaging.api_urls")),
+    path("", include("organising.dues.api_urls")),
+]
+
+urlpatterns = [
+    path("", include("members.urls")),
+    path("", include("federation.urls")),
+    path("", include("organising.messaging.urls")),
+    path("dues/", include("organising.dues.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
