@@ -1,0 +1,77 @@
+"""Browser tests: Playwright for Python driving Debian's chromium.
+
+Without chromium they are skipped with the way to install it; under CI (CI=true) a
+missing browser fails instead, so that a green run always means they ran."""
+
+import os
+import shutil
+
+import pytest
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+def chromium_path() -> str | None:
+    found = os.environ.get("CHROMIUM_PATH") or next(
+        (path for path in CHROMIUM_CANDIDATES if os.path.exists(path)), None
+    )
+    return found or shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium_path()
+    if path is None:
+        message = (
+            "Browser tests need Debian's chromium: sudo apt-get install chromium "
+            "(or set CHROMIUM_PATH)."
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=LAUNCH_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """new_page() opens a fresh browser context (its own cookies), phone-sized or not."""
+    contexts = []
+
+    def open_page(phone: bool = False, locale: str = "fr-FR"):
+        viewport = {"width": 360, "height": 740} if phone else {"width": 1200, "height": 900}
+        context = browser.new_context(viewport=viewport, locale=locale)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def login(live_server):
+    """login(page, user): log in through the real form."""
+
+    def do_login(page, user, password: str = "correct-horse-battery"):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("input[name=login]", user.email)
+        page.fill("input[name=password]", password)
+        page.locator("form button[type=submit]").last.click()
+        page.wait_for_load_state()
+
+    return do_login
