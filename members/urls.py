@@ -1,2 +1,21 @@
+from django.urls import path
+
+from . import views
+
 app_name = "members"
-urlpatterns: list = []
+urlpatterns = [
+    path("join/", views.join, name="join"),
+    path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("me/", views.profile, name="profile"),
+    path("me/tokens/", views.tokens, name="tokens"),
+    path("me/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("me/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
+    path("members/<uuid:public_id>/", views.member_detail, name="member_detail"),
+    path("members/<uuid:public_id>/transfer/", views.member_transfer, name="member_transfer"),
+    path("members/<uuid:public_id>/end/", views.member_end, name="member_end"),
+    path("admin-units/", views.admin_home, name="admin_home"),
+    path("applications/<int:pk>/decide/", views.application_decide, name="application_decide"),
+    path("units/<slug:slug>/members/", views.unit_members, name="unit_members"),
+    path("units/<slug:slug>/invite/", views.unit_invite, name="unit_invite"),
+    path("units/<slug:slug>/audit/", views.unit_audit, name="unit_audit"),
+]

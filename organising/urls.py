@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from members import views as members_views
+
 # The admin is reached only through the site's own login (rate limits, MFA).
 admin.autodiscover()
 admin.site.login = secure_admin_login(admin.site.login)
@@ -17,6 +19,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", members_views.home, name="home"),
     path("", include("members.urls")),
     path("", include("federation.urls")),
     path("", include("organising.messaging.urls")),

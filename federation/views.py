@@ -1,0 +1,144 @@
+"""Web pages of the tree: my units, a unit, its sub-units and groups."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from members.forms import UnitCreateForm
+from members.views import show_errors
+
+from . import access, services
+from .forms import GroupForm
+from .models import Group, GroupMembership, Unit
+
+
+@login_required
+def my_units(request):
+    """The member's home cell and every level above it, with their offices."""
+    viewer = access.viewer_for(request.user)
+    chain = []
+    if viewer.home is not None:
+        chain = list(
+            Unit.objects.filter(pk__in=viewer.home_chain_ids)
+            .select_related("level")
+            .order_by("depth")
+        )
+    offices = request.user.roles.filter(ended_on__isnull=True).select_related("unit__level")
+    groups = GroupMembership.objects.filter(user=request.user).select_related("group__unit")
+    return render(
+        request,
+        "federation/my_units.html",
+        {"chain": chain, "offices": offices, "groups": groups, "viewer": viewer},
+    )
+
+
+def unit_detail(request, slug: str):
+    unit = get_object_or_404(Unit.objects.select_related("level"), slug=slug)
+    user = request.user
+    context = {
+        "unit": unit,
+        "ancestors": unit.ancestors_qs().order_by("depth"),
+        "children": Unit.objects.filter(
+            path__startswith=unit.path, depth=unit.depth + 1
+        ).select_related("level"),
+        "groups": unit.groups.all(),
+        "can_view_members": access.can(user, "unit.members.view", unit),
+        "can_create_child": access.can(user, "unit.create_child", unit)
+        and unit.level.depth < _last_depth(),
+        "can_invite": access.can(user, "member.invite", unit),
+        "can_create_group": access.can(user, "group.create", unit),
+        "can_audit": access.can(user, "audit.view", unit),
+    }
+    return render(request, "federation/unit_detail.html", context)
+
+
+def _last_depth() -> int:
+    from .models import Level
+
+    return Level.objects.order_by("-depth").values_list("depth", flat=True).first() or 0
+
+
+@login_required
+def unit_create_child(request, slug: str):
+    parent = access.get_for_action_or_404(
+        request.user, "unit.create_child", Unit.objects.select_related("level"), slug=slug
+    )
+    form = UnitCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit = services.unit_create(parent=parent, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(request, _("%(name)s is created.") % {"name": unit.name})
+            return redirect(unit)
+    return render(request, "federation/unit_create.html", {"parent": parent, "form": form})
+
+
+@login_required
+def group_create(request, slug: str):
+    unit = access.get_for_action_or_404(request.user, "group.create", Unit, slug=slug)
+    form = GroupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        group = services.group_create(unit=unit, by=request.user, **form.cleaned_data)
+        return redirect(group)
+    return render(request, "federation/group_create.html", {"unit": unit, "form": form})
+
+
+def group_detail(request, slug: str):
+    group = get_object_or_404(Group.objects.select_related("unit"), slug=slug)
+    mine = None
+    if request.user.is_authenticated:
+        mine = group.memberships.filter(user=request.user).first()
+    can_manage = access.can(request.user, "group.manage", group)
+    memberships = group.memberships.select_related("user").order_by("user__display_name")
+    return render(
+        request,
+        "federation/group_detail.html",
+        {
+            "group": group,
+            "mine": mine,
+            "can_manage": can_manage,
+            "can_join": access.can(request.user, "group.join", group),
+            "members": memberships.filter(status="active")[:200]
+            if mine or can_manage
+            else [],
+            "pending": memberships.filter(status="pending") if can_manage else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def group_join(request, slug: str):
+    group = get_object_or_404(Group, slug=slug)
+    try:
+        membership = services.group_join(group=group, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if membership.status == GroupMembership.Status.PENDING:
+            messages.success(request, _("Your request is sent to the group's admins."))
+        else:
+            messages.success(request, _("You joined %(group)s.") % {"group": group})
+    return redirect(group)
+
+
+@login_required
+@require_POST
+def group_leave(request, slug: str):
+    group = get_object_or_404(Group, slug=slug)
+    services.group_leave(group=group, user=request.user)
+    return redirect(group)
+
+
+@login_required
+@require_POST
+def group_approve(request, slug: str, pk: int):
+    group = access.get_for_action_or_404(request.user, "group.manage", Group, slug=slug)
+    membership = get_object_or_404(group.memberships, pk=pk)
+    services.group_approve(membership=membership, by=request.user)
+    return redirect(group)

@@ -1,0 +1,169 @@
+"""The members API: me, unit members for officers, invitations, transfers, tokens."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from federation import access
+from federation.models import Unit
+
+from . import selectors, services
+from .models import Membership
+from .serializers import (
+    InvitationCreateSerializer,
+    InvitationSerializer,
+    MembershipSerializer,
+    MemberRowSerializer,
+    MeSerializer,
+    TokenSerializer,
+    TransferSerializer,
+)
+
+
+class Me(APIView):
+    """My profile, memberships (with periods) and current roles."""
+
+    @extend_schema(responses=MeSerializer)
+    def get(self, request):
+        user = (
+            type(request.user)
+            .objects.prefetch_related("memberships__unit", "roles__unit")
+            .get(pk=request.user.pk)
+        )
+        return Response(MeSerializer(user).data)
+
+    @extend_schema(request=MeSerializer, responses=MeSerializer)
+    def patch(self, request):
+        serializer = MeSerializer(request.user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        fields = {
+            key: value
+            for key, value in serializer.validated_data.items()
+            if key not in ("memberships", "roles")
+        }
+        services.profile_update(user=request.user, **fields)
+        return self.get(request)
+
+
+class UnitMembers(APIView):
+    """Members of a unit and the units below it, for the unit's officers."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str),
+            OpenApiParameter("status", str, enum=["adherent", "sympathiser", "former"]),
+            OpenApiParameter("after", str, description="The `next` cursor of a page"),
+        ],
+        responses=inline_serializer(
+            "MemberPage",
+            {
+                "results": MemberRowSerializer(many=True),
+                "next": serializers.CharField(allow_null=True),
+            },
+        ),
+    )
+    def get(self, request, slug: str):
+        unit = access.get_for_action_or_404(
+            request.user, "unit.members.view", Unit, slug=slug
+        )
+        page = selectors.unit_members(
+            unit=unit,
+            query=request.query_params.get("q", ""),
+            status=request.query_params.get("status", ""),
+            after=request.query_params.get("after"),
+        )
+        return Response(
+            {
+                "results": MemberRowSerializer(page.items, many=True).data,
+                "next": page.next_cursor,
+            }
+        )
+
+
+class Invitations(APIView):
+    """Invite a person into a cell by e-mail (secretaries of the cell or above)."""
+
+    @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSerializer})
+    def post(self, request):
+        serializer = InvitationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invitation, _secret = services.invitation_create(
+            by=request.user, **serializer.validated_data
+        )
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+
+def _current_membership_in_scope(request, action: str, public_id) -> Membership:
+    membership = (
+        Membership.objects.current()
+        .select_related("user", "unit")
+        .filter(user__public_id=public_id)
+        .first()
+    )
+    if membership is None or not access.can(request.user, action, membership.unit):
+        raise Http404
+    return membership
+
+
+class MembershipTransfer(APIView):
+    """Move a member to another cell; the secretary must administer both cells."""
+
+    @extend_schema(request=TransferSerializer, responses={201: MembershipSerializer})
+    def post(self, request, public_id):
+        membership = _current_membership_in_scope(request, "member.transfer", public_id)
+        serializer = TransferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        new = services.membership_transfer(
+            member=membership.user,
+            to_cell=serializer.validated_data["to_cell"],
+            by=request.user,
+        )
+        return Response(MembershipSerializer(new).data, status=status.HTTP_201_CREATED)
+
+
+class MembershipEnd(APIView):
+    """Mark a member as former (their sessions and tokens are cut)."""
+
+    @extend_schema(request=None, responses=MembershipSerializer)
+    def post(self, request, public_id):
+        membership = _current_membership_in_scope(request, "member.end", public_id)
+        ended = services.membership_end(member=membership.user, by=request.user)
+        return Response(MembershipSerializer(ended).data)
+
+
+class Tokens(APIView):
+    """My personal API tokens; creating one returns its secret once."""
+
+    @extend_schema(responses=TokenSerializer(many=True))
+    def get(self, request):
+        return Response(TokenSerializer(request.user.api_tokens.all(), many=True).data)
+
+    @extend_schema(
+        request=TokenSerializer,
+        responses={
+            201: inline_serializer(
+                "NewToken", {"token": TokenSerializer(), "secret": serializers.CharField()}
+            )
+        },
+    )
+    def post(self, request):
+        serializer = TokenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, secret = services.token_create(
+            user=request.user, name=serializer.validated_data["name"]
+        )
+        return Response(
+            {"token": TokenSerializer(token).data, "secret": secret},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class TokenRevoke(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, pk: int):
+        token = get_object_or_404(request.user.api_tokens, pk=pk)
+        services.token_revoke(token=token, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

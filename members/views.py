@@ -1,0 +1,319 @@
+"""Web pages about people: joining, invitations, profile, tokens, secretary screens."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from federation import access
+from federation.models import Level, Unit
+from federation.services import units_for_postcode
+
+from . import selectors, services
+from .forms import (
+    ApplicationForm,
+    InvitationAcceptForm,
+    InvitationForm,
+    MemberFilterForm,
+    PostcodeForm,
+    ProfileForm,
+    TokenForm,
+    TransferForm,
+)
+from .models import Application, Membership, User
+
+
+def show_errors(form, error: ValidationError) -> None:
+    """Put a service's ValidationError on the form, by field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            for message in errors:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+def home(request):
+    if not request.user.is_authenticated:
+        return render(request, "home.html")
+    try:
+        return redirect("messaging:home")
+    except NoReverseMatch:
+        return redirect("federation:my_units")
+
+
+def join(request):
+    """Find the local cell by postcode, then apply to it."""
+    postcode_form = PostcodeForm(request.GET or None)
+    found, application_form = None, None
+    if postcode_form.is_valid():
+        postcode = postcode_form.cleaned_data["postcode"].strip()
+        found = units_for_postcode(postcode)
+        target = found["cell"] or found["section"]
+        if target is not None:
+            application_form = ApplicationForm(request.POST or None)
+            if request.method == "POST" and application_form.is_valid():
+                try:
+                    services.application_submit(
+                        unit=target, postcode=postcode, **application_form.cleaned_data
+                    )
+                except ValidationError as error:
+                    show_errors(application_form, error)
+                else:
+                    return render(request, "members/join_sent.html", {"unit": target})
+    return render(
+        request,
+        "members/join.html",
+        {"postcode_form": postcode_form, "found": found, "form": application_form},
+    )
+
+
+def invitation_accept(request, token: str):
+    try:
+        invitation = services.invitation_for_token(token)
+    except ValidationError as error:
+        return render(
+            request, "members/invitation_invalid.html", {"error": error.messages[0]}, status=410
+        )
+    form = InvitationAcceptForm(
+        request.POST or None, initial={"display_name": invitation.display_name}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(
+                raw_token=token,
+                password=form.cleaned_data["password"],
+                display_name=form.cleaned_data["display_name"],
+            )
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request, _("Welcome to %(unit)s!") % {"unit": invitation.unit.name}
+            )
+            return redirect("federation:my_units")
+    return render(
+        request, "members/invitation_accept.html", {"invitation": invitation, "form": form}
+    )
+
+
+@login_required
+def profile(request):
+    form = ProfileForm(
+        request.POST or None, request.FILES or None, instance=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        services.profile_update(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Your profile is saved."))
+        return redirect("members:profile")
+    history = selectors.membership_history(member=request.user)
+    return render(request, "members/profile.html", {"form": form, "history": history})
+
+
+@login_required
+def member_detail(request, public_id):
+    member = get_object_or_404(User, public_id=public_id, is_active=True)
+    if not access.can(request.user, "member.view", member):
+        raise Http404
+    membership = services.membership_current(member=member)
+    sees_all = membership is not None and access.can(
+        request.user, "member.view_personal", membership.unit
+    )
+    shown = User.SHAREABLE_FIELDS if sees_all or member == request.user else member.shared_fields
+    return render(
+        request,
+        "members/member_detail.html",
+        {"member": member, "membership": membership, "shown": shown, "sees_all": sees_all},
+    )
+
+
+@login_required
+def tokens(request):
+    form = TokenForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        _token, secret = services.token_create(user=request.user, name=form.cleaned_data["name"])
+        form = TokenForm()
+    return render(
+        request,
+        "members/tokens.html",
+        {"form": form, "secret": secret, "tokens": request.user.api_tokens.all()},
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk: int):
+    token = get_object_or_404(request.user.api_tokens, pk=pk)
+    services.token_revoke(token=token, by=request.user)
+    messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
+    return redirect("members:tokens")
+
+
+@login_required
+@require_POST
+def logout_everywhere(request):
+    services.sessions_cut(user=request.user, revoke_tokens=False)
+    messages.success(request, _("You are logged out on every device."))
+    return redirect("account_login")
+
+
+@login_required
+def admin_home(request):
+    """The units a person administers and what waits for them there."""
+    units = access.units_with_office(request.user).select_related("level")
+    administered = access.units_with_office(request.user, frozenset({access.SECRETARY}))
+    return render(
+        request,
+        "members/admin_home.html",
+        {
+            "offices": request.user.roles.filter(ended_on__isnull=True).select_related(
+                "unit__level"
+            ),
+            "unit_count": units.count(),
+            "applications": selectors.pending_applications(units=administered)[:50],
+        },
+    )
+
+
+def _unit_for(request, action: str, slug: str) -> Unit:
+    return access.get_for_action_or_404(
+        request.user, action, Unit.objects.select_related("level"), slug=slug
+    )
+
+
+@login_required
+def unit_members(request, slug: str):
+    unit = _unit_for(request, "unit.members.view", slug)
+    form = MemberFilterForm(request.GET or None)
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    page = selectors.unit_members(
+        unit=unit,
+        query=data.get("q", ""),
+        status=data.get("status", ""),
+        after=request.GET.get("after"),
+    )
+    context = {
+        "unit": unit,
+        "form": form,
+        "page": page,
+        "can_admin": access.can(request.user, "member.invite", unit),
+    }
+    if request.htmx:
+        return render(request, "members/unit_members.html#rows", context)
+    return render(request, "members/unit_members.html", context)
+
+
+@login_required
+def unit_invite(request, slug: str):
+    unit = _unit_for(request, "member.invite", slug)
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation, _secret = services.invitation_create(
+                unit=unit, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(
+                request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
+            )
+            return redirect("members:unit_members", slug=unit.slug)
+    return render(
+        request,
+        "members/unit_invite.html",
+        {"unit": unit, "form": form, "pending": unit.invitations.filter(state="pending")[:20]},
+    )
+
+
+def _member_in_my_units(request, action: str, public_id) -> tuple[User, Membership]:
+    """The member and their current membership if it lies in a unit where the user may
+    do `action`; 404 otherwise (the member's existence does not leak)."""
+    membership = (
+        Membership.objects.current()
+        .select_related("user", "unit")
+        .filter(user__public_id=public_id)
+        .first()
+    )
+    if membership is None or not access.can(request.user, action, membership.unit):
+        raise Http404
+    return membership.user, membership
+
+
+@login_required
+def member_transfer(request, public_id):
+    member, membership = _member_in_my_units(request, "member.transfer", public_id)
+    last_level = Level.objects.order_by("-depth").first()
+    cells = (
+        access.units_with_office(request.user, frozenset({access.SECRETARY}))
+        .filter(level=last_level)
+        .exclude(pk=membership.unit_id)
+        .order_by("name")
+    )
+    form = TransferForm(request.POST or None, cells=cells)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_transfer(
+                member=member, to_cell=form.cleaned_data["to_cell"], by=request.user
+            )
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(request, _("%(name)s is transferred.") % {"name": member})
+            return redirect("members:unit_members", slug=form.cleaned_data["to_cell"].slug)
+    return render(
+        request,
+        "members/member_transfer.html",
+        {"member": member, "membership": membership, "form": form},
+    )
+
+
+@login_required
+@require_POST
+def member_end(request, public_id):
+    member, membership = _member_in_my_units(request, "member.end", public_id)
+    services.membership_end(member=member, by=request.user)
+    messages.success(request, _("%(name)s is now a former member.") % {"name": member})
+    return redirect("members:unit_members", slug=membership.unit.slug)
+
+
+@login_required
+@require_POST
+def application_decide(request, pk: int):
+    application = get_object_or_404(Application, pk=pk)
+    if not access.can(request.user, "application.decide", application.unit):
+        raise Http404
+    accept = request.POST.get("decision") == "accept"
+    try:
+        services.application_decide(application=application, accept=accept, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        text = _("%(name)s is welcomed.") if accept else _("The request of %(name)s is declined.")
+        messages.success(request, text % {"name": application.display_name})
+    return redirect("members:admin_home")
+
+
+@login_required
+def unit_audit(request, slug: str):
+    unit = _unit_for(request, "audit.view", slug)
+    from organising.audit.models import AuditEntry
+
+    entries = (
+        AuditEntry.objects.filter(unit__path__startswith=unit.path)
+        .select_related("actor", "unit")[:100]
+    )
+    return render(request, "members/unit_audit.html", {"unit": unit, "entries": entries})
+
+
+def reverse_member(member: User) -> str:
+    return reverse("members:member_detail", kwargs={"public_id": member.public_id})
