@@ -93,7 +93,7 @@ def units_for_postcode(postcode: str) -> dict:
         if unit.level_id == section_level.pk and found["section"] is None:
             found["section"] = unit
     if found["cell"] and not found["section"]:
-        found["section"] = found["cell"].get_parent()
+        found["section"] = Unit.objects.get_parent(found["cell"])
     if found["section"] is None:
         for length in (4, 3, 2):
             near = (
@@ -113,7 +113,7 @@ def units_for_postcode(postcode: str) -> dict:
                     .order_by("name")
                     .first()
                 )
-                near = near_cell.get_parent() if near_cell else None
+                near = Unit.objects.get_parent(near_cell) if near_cell else None
             if near is not None:
                 found["section"], found["nearest"] = near, True
                 break

@@ -11,7 +11,7 @@ from federation import access
 from federation.models import Unit
 
 from . import selectors, services
-from .models import Membership
+from .models import Membership, User
 from .serializers import (
     InvitationCreateSerializer,
     InvitationSerializer,
@@ -28,10 +28,8 @@ class Me(APIView):
 
     @extend_schema(responses=MeSerializer)
     def get(self, request):
-        user = (
-            type(request.user)
-            .objects.prefetch_related("memberships__unit", "roles__unit")
-            .get(pk=request.user.pk)
+        user = User.objects.prefetch_related("memberships__unit", "roles__unit").get(
+            pk=request.user.pk
         )
         return Response(MeSerializer(user).data)
 

@@ -17,6 +17,10 @@ from django.utils.translation import gettext_lazy as _
 from federation.models import Unit
 
 
+def new_security_stamp() -> str:
+    return secrets.token_hex(16)
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -51,7 +55,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff"), default=False)
     date_joined = models.DateTimeField(default=timezone.now)
     # Changing it ends every session at once (it is part of the session auth hash).
-    security_stamp = models.CharField(max_length=32, default=secrets.token_hex, editable=False)
+    security_stamp = models.CharField(
+        max_length=32, default=new_security_stamp, editable=False
+    )
 
     objects = UserManager()
 

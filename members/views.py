@@ -278,12 +278,16 @@ def member_transfer(request, public_id):
 
 
 @login_required
-@require_POST
 def member_end(request, public_id):
+    """Ask for confirmation, then mark the member as former."""
     member, membership = _member_in_my_units(request, "member.end", public_id)
-    services.membership_end(member=member, by=request.user)
-    messages.success(request, _("%(name)s is now a former member.") % {"name": member})
-    return redirect("members:unit_members", slug=membership.unit.slug)
+    if request.method == "POST":
+        services.membership_end(member=member, by=request.user)
+        messages.success(request, _("%(name)s is now a former member.") % {"name": member})
+        return redirect("members:unit_members", slug=membership.unit.slug)
+    return render(
+        request, "members/member_end.html", {"member": member, "membership": membership}
+    )
 
 
 @login_required

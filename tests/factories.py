@@ -2,6 +2,7 @@
 
 import factory
 from django.conf import settings
+from django.utils.text import slugify
 
 from federation.models import Level, Unit
 from members.models import Membership, Role, User
@@ -30,7 +31,7 @@ def make_unit(name: str | None = None, parent: Unit | None = None) -> Unit:
     """A unit one level under `parent` (the national root without one)."""
     levels = ensure_levels()
     name = name or f"Unit {next(_unit_seq)}"
-    slug = f"{name.lower().replace(' ', '-')}-{next(_unit_seq)}"
+    slug = f"{slugify(name)}-{next(_unit_seq)}"
     fields = {"name": name, "slug": slug, "uri": f"{settings.SITE_URL}/units/{slug}/"}
     if parent is None:
         return Unit.objects.add_root({"level": levels[0], **fields})

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 ('is_active', models.BooleanField(default=True, verbose_name='active')),
                 ('is_staff', models.BooleanField(default=False, verbose_name='staff')),
                 ('date_joined', models.DateTimeField(default=django.utils.timezone.now)),
-                ('security_stamp', models.CharField(default=secrets.token_hex, editable=False, max_length=32)),
+                ('security_stamp', models.CharField(default=members.models.new_security_stamp, editable=False, max_length=32)),
                 ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
                 ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
             ],

@@ -71,7 +71,7 @@ def login(live_server):
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("input[name=login]", user.email)
         page.fill("input[name=password]", password)
-        page.locator("form button[type=submit]").last.click()
-        page.wait_for_load_state()
+        page.locator("main form button[type=submit]").first.click()
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
     return do_login
