@@ -8,4 +8,4 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (allauth security events cut sessions)
+        from . import schema, signals  # noqa: F401  (OpenAPI auth; MFA cuts sessions)

@@ -213,8 +213,9 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Maillage"
 USERSESSIONS_TRACK_ACTIVITY = True
 
-# E-mail: printed to the console unless EMAIL_HOST is set.
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+# E-mail: printed to the console in development; SMTP (EMAIL_HOST, default localhost)
+# with DEBUG off or whenever EMAIL_HOST is set.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "" if DEBUG else "localhost")
 if EMAIL_HOST:
     MAILERS = {
         "default": {
