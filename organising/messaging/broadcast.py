@@ -1,0 +1,155 @@
+"""Live announcements of messaging events through the channel layer.
+
+The database is the source of truth: these only tell open sockets that something
+changed. Every function here is called from `transaction.on_commit`, never raises
+(Redis down pauses live delivery only) and sends one batch per change. Sockets check
+each post event against their user's audience before passing it on.
+"""
+
+import asyncio
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.template.loader import render_to_string
+
+from federation.models import Audience
+from organising.live import user_group
+
+from .models import Message, Participant, Post
+from .selectors import post_for_broadcast, unread_counts
+
+logger = logging.getLogger(__name__)
+
+
+def unit_group(unit_id: int) -> str:
+    return f"posts.unit.{unit_id}"
+
+
+def group_group(group_id: int) -> str:
+    return f"posts.group.{group_id}"
+
+
+def author_group(author_id: int) -> str:
+    return f"posts.author.{author_id}"
+
+
+def tag_group(hashtag_id: int) -> str:
+    return f"posts.tag.{hashtag_id}"
+
+
+def thread_group(root_id: int) -> str:
+    return f"posts.thread.{root_id}"
+
+
+PUBLIC_GROUP = "posts.public"
+
+
+def announce_many(groups: list[str], event: dict) -> bool:
+    """Send one event to several groups in one round trip; False if it failed."""
+    layer = get_channel_layer()
+    if layer is None or not groups:
+        return False
+
+    async def send_all():
+        await asyncio.gather(*(layer.group_send(group, event) for group in groups))
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:  # noqa: BLE001 - a transport error pauses live delivery only
+        logger.warning(
+            "Live announcement to %d groups failed", len(groups), exc_info=True
+        )
+        return False
+    return True
+
+
+def post_groups(post) -> list[str]:
+    """The groups whose sockets show a timeline or thread the post belongs to."""
+    if post.parent_id is not None:
+        return [thread_group(post.root_id)]
+    groups = [author_group(post.author_id)]
+    if post.kind != Post.Kind.BOOST:
+        if post.unit_id:
+            groups.append(unit_group(post.unit_id))
+        if post.audience_group_id:
+            groups.append(group_group(post.audience_group_id))
+        if post.audience == Audience.PUBLIC:
+            groups.append(PUBLIC_GROUP)
+        groups.extend(tag_group(tag_id) for tag_id in post.tag_ids)
+    return groups
+
+
+def post_event(post, action: str, html: str = "") -> dict:
+    return {
+        "type": "post.event",
+        "action": action,
+        "id": post.pk,
+        "root_id": post.root_id,
+        "parent_id": post.parent_id,
+        "author_id": post.author_id,
+        "audience": post.audience,
+        "audience_unit_id": post.audience_unit_id,
+        "audience_unit_path": post.audience_unit.path if post.audience_unit_id else "",
+        "audience_group_id": post.audience_group_id,
+        "html": html,
+    }
+
+
+def announce_post(post_id: int, action: str = "new") -> bool:
+    """A new or edited post (or reply): its card goes to the sockets showing it."""
+    post = post_for_broadcast(post_id)
+    if post is None:
+        return False
+    template = "messaging/_reply.html" if post.parent_id else "messaging/_post.html"
+    html = render_to_string(template, {"post": post, "live": True})
+    return announce_many(post_groups(post), post_event(post, action, html))
+
+
+def announce_post_removed(post_id: int) -> bool:
+    """A deleted or hidden post disappears from every socket showing it."""
+    post = Post.objects.select_related("audience_unit").filter(pk=post_id).first()
+    if post is None:
+        return False
+    post.tag_ids = list(post.hashtags.values_list("pk", flat=True))
+    groups = post_groups(post) + [thread_group(post.root_id or post.pk)]
+    return announce_many(groups, post_event(post, "remove"))
+
+
+def announce_to_users(user_ids, event: dict) -> bool:
+    return announce_many([user_group(user_id) for user_id in user_ids], event)
+
+
+def announce_message(message_id: int) -> bool:
+    """A new private message goes to every current participant's sockets."""
+    message = (
+        Message.objects.select_related("author", "conversation")
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None:
+        return False
+    html = render_to_string(
+        "messaging/_message.html", {"message": message, "live": True}
+    )
+    recipients = list(
+        Participant.objects.filter(
+            conversation_id=message.conversation_id, left_at__isnull=True
+        ).values_list("user_id", flat=True)
+    )
+    return announce_to_users(
+        recipients,
+        {
+            "type": "conv.message",
+            "conversation": message.conversation_id,
+            "id": message.pk,
+            "author_id": message.author_id,
+            "html": html,
+        },
+    )
+
+
+def announce_counts(user_id: int) -> bool:
+    """The user's unread notification and message counts, for the nav badges."""
+    counts = unread_counts(user_id)
+    return announce_to_users([user_id], {"type": "counts", **counts})

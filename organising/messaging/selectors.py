@@ -1,0 +1,416 @@
+"""Reads that need care: timelines, threads, conversations, unread counts.
+
+Timelines are read, not delivered (fan-out on read): a page is one indexed query over
+the posts published in the units, groups and authors the timeline covers, kept to
+those the viewer may see (`federation.access.visible_filter`), newest first, cut by a
+keyset cursor (created, id). Decorating a page (reactions, images) costs a fixed
+number of queries whatever its size.
+"""
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from federation import access
+from federation.models import Audience, Group, Unit
+
+from .models import (
+    LIVE_ROOT,
+    Conversation,
+    Message,
+    Notification,
+    Participant,
+    Post,
+    PostImage,
+    Reaction,
+    Relation,
+)
+
+PAGE_SIZE = 30
+MAX_PAGE_SIZE = 100
+THREAD_LIMIT = 300
+CATCH_UP_LIMIT = 50
+POST_RELATED = (
+    "author",
+    "author__handle",
+    "unit",
+    "audience_unit",
+    "audience_group",
+    "shared",
+    "shared__author",
+    "shared__unit",
+)
+
+
+# --- Cursors ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in a newest-first list: (created, id) of the last item shown."""
+
+    created: datetime
+    id: int
+
+    def encode(self) -> str:
+        micros = int(self.created.timestamp() * 1_000_000)
+        return (
+            base64.urlsafe_b64encode(f"{micros}.{self.id}".encode())
+            .decode()
+            .rstrip("=")
+        )
+
+    @classmethod
+    def decode(cls, raw: str | None) -> "Cursor | None":
+        if not raw:
+            return None
+        try:
+            text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+            micros, pk = text.split(".")
+            created = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
+            return cls(created=created, id=int(pk))
+        except (ValueError, binascii.Error, UnicodeDecodeError, OverflowError, OSError):
+            raise ValidationError({"cursor": _("This cursor is not valid.")}) from None
+
+    @classmethod
+    def after(cls, item) -> "Cursor":
+        return cls(created=item.created, id=item.pk)
+
+
+def _before(rows: QuerySet, cursor: Cursor | None) -> QuerySet:
+    if cursor is None:
+        return rows
+    # The redundant `created <= c` bounds the index range; the OR breaks ties.
+    return rows.filter(created__lte=cursor.created).filter(
+        Q(created__lt=cursor.created) | Q(created=cursor.created, id__lt=cursor.id)
+    )
+
+
+@dataclass
+class Page:
+    items: list
+    next_cursor: Cursor | None
+
+    @property
+    def next(self) -> str | None:
+        return self.next_cursor.encode() if self.next_cursor else None
+
+
+def _page(rows: QuerySet, cursor: Cursor | None, size: int) -> Page:
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    items = list(_before(rows, cursor).order_by("-created", "-id")[: size + 1])
+    more = len(items) > size
+    items = items[:size]
+    return Page(
+        items=items, next_cursor=Cursor.after(items[-1]) if more and items else None
+    )
+
+
+# --- Timelines ------------------------------------------------------------------
+
+
+def _silenced_authors(user) -> Q:
+    """Authors the viewer muted or blocked, and those who blocked the viewer."""
+    if not user.is_authenticated:
+        return Q()
+    muted = Relation.objects.filter(
+        owner_id=user.pk, kind__in=[Relation.Kind.MUTE, Relation.Kind.BLOCK]
+    ).values("target_id")
+    blockers = Relation.objects.filter(
+        target_id=user.pk, kind=Relation.Kind.BLOCK
+    ).values("owner_id")
+    return Q(author_id__in=muted) | Q(author_id__in=blockers)
+
+
+def _timeline_rows(user, scope: Q) -> QuerySet:
+    return (
+        Post.objects.filter(LIVE_ROOT)
+        .filter(scope)
+        .filter(access.visible_filter(user))
+        .exclude(_silenced_authors(user))
+        .select_related(*POST_RELATED)
+    )
+
+
+def home_scope(user) -> Q:
+    """Posts published in the viewer's home cell and every unit above it, in their
+    groups, and by the members they follow (their boosts included), and their own."""
+    viewer = access.viewer_for(user)
+    follows = Relation.objects.filter(
+        owner_id=user.pk, kind=Relation.Kind.FOLLOW
+    ).values("target_id")
+    scope = Q(author_id__in=follows) | Q(author_id=user.pk)
+    if viewer.home_chain_ids:
+        scope |= Q(unit_id__in=sorted(viewer.home_chain_ids))
+    if viewer.group_ids:
+        scope |= Q(audience_group_id__in=sorted(viewer.group_ids)) & ~Q(
+            kind=Post.Kind.BOOST
+        )
+    return scope
+
+
+def timeline_home(user, *, cursor: Cursor | None = None, size: int = PAGE_SIZE) -> Page:
+    return _page(_timeline_rows(user, home_scope(user)), cursor, size)
+
+
+def timeline_unit(
+    user, unit: Unit, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
+) -> Page:
+    return _page(_timeline_rows(user, Q(unit_id=unit.pk)), cursor, size)
+
+
+def timeline_group(
+    user, group: Group, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
+) -> Page:
+    scope = Q(audience_group_id=group.pk) & ~Q(kind=Post.Kind.BOOST)
+    return _page(_timeline_rows(user, scope), cursor, size)
+
+
+def timeline_public(
+    user, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
+) -> Page:
+    scope = Q(audience=Audience.PUBLIC) & ~Q(kind=Post.Kind.BOOST)
+    return _page(_timeline_rows(user, scope), cursor, size)
+
+
+def timeline_hashtag(
+    user, name: str, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
+) -> Page:
+    scope = Q(hashtags__name=name.lower()) & ~Q(kind=Post.Kind.BOOST)
+    return _page(_timeline_rows(user, scope), cursor, size)
+
+
+def timeline_author(
+    user, author, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
+) -> Page:
+    return _page(_timeline_rows(user, Q(author_id=author.pk)), cursor, size)
+
+
+def timeline_since(user, scope: Q, since_id: int) -> tuple[list[Post], bool]:
+    """What a reconnecting socket missed: posts newer than `since_id`, oldest first,
+    at most CATCH_UP_LIMIT (the bool says more were left out)."""
+    rows = list(
+        _timeline_rows(user, scope)
+        .filter(id__gt=since_id)
+        .order_by("id")[: CATCH_UP_LIMIT + 1]
+    )
+    return rows[:CATCH_UP_LIMIT], len(rows) > CATCH_UP_LIMIT
+
+
+# --- Decorating a page ------------------------------------------------------------
+
+
+def decorate(posts: list[Post], user) -> list[Post]:
+    """Attach reaction counts, the viewer's own reactions and images to each post and
+    to the originals they share: three queries for the whole page."""
+    if not posts:
+        return posts
+    everyone = {post.pk: post for post in posts}
+    for post in posts:
+        if post.shared_id and post.shared is not None:
+            everyone.setdefault(post.shared_id, post.shared)
+    ids = list(everyone)
+    counts: dict[int, dict[str, int]] = {}
+    mine: dict[int, set[str]] = {}
+    user_id = user.pk if user.is_authenticated else None
+    for row in (
+        Reaction.objects.filter(post_id__in=ids)
+        .values("post_id", "kind")
+        .annotate(n=Count("id"), own=Count("id", filter=Q(user_id=user_id)))
+    ):
+        counts.setdefault(row["post_id"], {})[row["kind"]] = row["n"]
+        if row["own"]:
+            mine.setdefault(row["post_id"], set()).add(row["kind"])
+    images: dict[int, list[PostImage]] = {}
+    for image in PostImage.objects.filter(post_id__in=ids):
+        images.setdefault(image.post_id, []).append(image)
+    for pk, post in everyone.items():
+        post.reaction_list = [
+            (kind, label, counts.get(pk, {}).get(kind, 0), kind in mine.get(pk, set()))
+            for kind, label in Reaction.Kind.choices
+        ]
+        post.image_list = images.get(pk, [])
+    return posts
+
+
+def post_for_broadcast(post_id: int) -> Post | None:
+    """A post as a live event shows it to every viewer: no viewer-specific state."""
+    post = Post.objects.select_related(*POST_RELATED, "root").filter(pk=post_id).first()
+    if post is None or post.is_removed:
+        return None
+    post.tag_ids = list(post.hashtags.values_list("pk", flat=True))
+    decorate([post], _Nobody())
+    return post
+
+
+class _Nobody:
+    pk = None
+    is_authenticated = False
+
+
+# --- Threads ----------------------------------------------------------------------
+
+
+@dataclass
+class Thread:
+    root: Post
+    focus: Post
+    replies: list[tuple[Post, int]]  # (reply, depth) in reading order
+    truncated: bool
+
+
+def thread_for(user, post: Post) -> Thread:
+    """The conversation a post belongs to: its root and replies (as a tree, in reading
+    order, nesting shown up to four levels), bounded."""
+    root = post.root if post.root_id and post.root_id != post.pk else post
+    rows = list(
+        Post.objects.filter(root_id=root.pk, parent__isnull=False)
+        .filter(access.visible_filter(user))
+        .exclude(_silenced_authors(user))
+        .select_related(*POST_RELATED)
+        .order_by("created", "id")[: THREAD_LIMIT + 1]
+    )
+    truncated = len(rows) > THREAD_LIMIT
+    rows = rows[:THREAD_LIMIT]
+    decorate([root, *rows], user)
+    children: dict[int, list[Post]] = {}
+    for reply in rows:
+        children.setdefault(reply.parent_id, []).append(reply)
+    ordered: list[tuple[Post, int]] = []
+
+    def walk(parent_id: int, depth: int) -> None:
+        for child in children.get(parent_id, []):
+            ordered.append((child, min(depth, 4)))
+            walk(child.pk, depth + 1)
+
+    walk(root.pk, 1)
+    return Thread(root=root, focus=post, replies=ordered, truncated=truncated)
+
+
+def get_post_or_404(user, pk) -> Post:
+    """A post the user may see (its author sees it even hidden, with the reason)."""
+    rows = Post.objects.select_related(*POST_RELATED, "hidden_by", "root")
+    post = access.get_visible_or_404(user, rows, pk=pk)
+    if post.deleted_at is not None and post.parent_id is None and not post.reply_count:
+        raise Http404
+    return post
+
+
+# --- Conversations and unread counts ------------------------------------------
+
+
+def conversations_for(
+    user, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
+) -> Page:
+    """The user's conversations, latest activity first, with their unread counts."""
+    rows = (
+        Participant.objects.filter(user_id=user.pk, left_at__isnull=True)
+        .select_related("conversation")
+        .order_by("-conversation__last_message_at", "-conversation_id")
+    )
+    if cursor is not None:
+        rows = rows.filter(
+            Q(conversation__last_message_at__lt=cursor.created)
+            | Q(
+                conversation__last_message_at=cursor.created,
+                conversation_id__lt=cursor.id,
+            )
+        )
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    participations = list(rows[: size + 1])
+    more = len(participations) > size
+    participations = participations[:size]
+    conversations = [p.conversation for p in participations]
+    people: dict[int, list] = {}
+    for other in (
+        Participant.objects.filter(conversation__in=conversations, left_at__isnull=True)
+        .select_related("user")
+        .order_by("joined_at", "id")
+    ):
+        people.setdefault(other.conversation_id, []).append(other.user)
+    for participation, conversation in zip(participations, conversations, strict=True):
+        conversation.unread = participation.unread
+        conversation.people = people.get(conversation.pk, [])
+        conversation.others = [u for u in conversation.people if u.pk != user.pk]
+    next_cursor = None
+    if more and conversations:
+        last = conversations[-1]
+        next_cursor = Cursor(created=last.last_message_at, id=last.pk)
+    return Page(items=conversations, next_cursor=next_cursor)
+
+
+def conversation_for_participant(user, pk) -> Conversation:
+    """The conversation if the user is in it; 404 otherwise (whether it exists or not)."""
+    try:
+        participant = Participant.objects.select_related("conversation").get(
+            conversation_id=pk, user_id=user.pk, left_at__isnull=True
+        )
+    except (Participant.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    conversation = participant.conversation
+    conversation.unread = participant.unread
+    conversation.people = [
+        p.user
+        for p in Participant.objects.filter(
+            conversation=conversation, left_at__isnull=True
+        )
+        .select_related("user")
+        .order_by("joined_at", "id")
+    ]
+    conversation.others = [u for u in conversation.people if u.pk != user.pk]
+    return conversation
+
+
+def messages_page(
+    conversation: Conversation, *, before_id: int | None = None, size: int = 50
+) -> tuple[list[Message], int | None]:
+    """Messages oldest first, the latest `size` before `before_id`; and the id to ask
+    for the page before (None at the start)."""
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    rows = Message.objects.filter(conversation=conversation).select_related("author")
+    if before_id:
+        rows = rows.filter(id__lt=before_id)
+    items = list(rows.order_by("-id")[: size + 1])
+    more = len(items) > size
+    items = list(reversed(items[:size]))
+    return items, (items[0].pk if more and items else None)
+
+
+def messages_since(
+    conversation: Conversation, since_id: int
+) -> tuple[list[Message], bool]:
+    rows = list(
+        Message.objects.filter(conversation=conversation, id__gt=since_id)
+        .select_related("author")
+        .order_by("id")[: CATCH_UP_LIMIT + 1]
+    )
+    return rows[:CATCH_UP_LIMIT], len(rows) > CATCH_UP_LIMIT
+
+
+def unread_counts(user_id: int) -> dict[str, int]:
+    """Unread notifications and private messages: two small indexed queries."""
+    notifications = Notification.objects.filter(
+        recipient_id=user_id, read_at__isnull=True
+    ).count()
+    messages = (
+        Participant.objects.filter(
+            user_id=user_id, left_at__isnull=True, unread__gt=0
+        ).aggregate(n=Sum("unread"))["n"]
+        or 0
+    )
+    return {"notifications": notifications, "messages": messages}
+
+
+def notifications_page(
+    user, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
+) -> Page:
+    rows = Notification.objects.filter(recipient_id=user.pk).select_related(
+        "actor", "post", "post__root"
+    )
+    return _page(rows, cursor, size)
