@@ -98,9 +98,9 @@ def viewer_for(user) -> Viewer:
             )
         )
         if status == Membership.Status.ADHERENT:
-            rows = Role.objects.filter(user_id=user.pk, ended_on__isnull=True).values_list(
-                "unit__path", "kind", "unit_id"
-            )
+            rows = Role.objects.filter(
+                user_id=user.pk, ended_on__isnull=True
+            ).values_list("unit__path", "kind", "unit_id")
             offices = tuple((path, kind) for path, kind, _ in rows)
             office_unit_ids = frozenset(unit_id for *_, unit_id in rows)
         for group_id, is_admin in GroupMembership.objects.filter(
@@ -174,7 +174,9 @@ def visible_filter(user, prefix: str = "") -> Q:
     if not viewer.is_adherent:
         return visible
     visible |= q(audience=Audience.PARTY)
-    visible |= q(audience=Audience.UNIT_TREE, audience_unit_id__in=viewer.home_chain_ids)
+    visible |= q(
+        audience=Audience.UNIT_TREE, audience_unit_id__in=viewer.home_chain_ids
+    )
     if viewer.home is not None:
         visible |= q(audience=Audience.UNIT, audience_unit_id=viewer.home.pk)
     for path in viewer.office_paths():
@@ -223,7 +225,9 @@ def can(user, action: str, obj: Model | None = None) -> bool:
     if action == "group.view":
         return True
     if action == "group.join":
-        return viewer.is_adherent and obj is not None and _in_unit_tree(viewer, obj.unit)
+        return (
+            viewer.is_adherent and obj is not None and _in_unit_tree(viewer, obj.unit)
+        )
     if action == "group.manage":
         return obj is not None and (
             obj.pk in viewer.admin_group_ids

@@ -15,8 +15,12 @@ class UnitPagination(CursorPagination):
 
 @extend_schema(
     parameters=[
-        OpenApiParameter("parent", str, description="Only the children of this unit (slug)"),
-        OpenApiParameter("level", int, description="Only units at this depth (0 = national)"),
+        OpenApiParameter(
+            "parent", str, description="Only the children of this unit (slug)"
+        ),
+        OpenApiParameter(
+            "level", int, description="Only units at this depth (0 = national)"
+        ),
     ]
 )
 class UnitList(generics.ListAPIView):

@@ -100,7 +100,9 @@ class Group(models.Model):
     is_open = models.BooleanField(
         _("open"),
         default=True,
-        help_text=_("Anyone in the unit joins an open group; a closed one is on request."),
+        help_text=_(
+            "Anyone in the unit joins an open group; a closed one is on request."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -121,9 +123,13 @@ class GroupMembership(models.Model):
         PENDING = "pending", _("pending")
         ACTIVE = "active", _("member")
 
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    group = models.ForeignKey(
+        Group, on_delete=models.CASCADE, related_name="memberships"
+    )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="group_memberships",
     )
     status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
     is_admin = models.BooleanField(_("group admin"), default=False)

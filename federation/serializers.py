@@ -30,7 +30,13 @@ class UnitDetailSerializer(UnitSerializer):
     groups = GroupSerializer(many=True, read_only=True)
 
     class Meta(UnitSerializer.Meta):
-        fields = [*UnitSerializer.Meta.fields, "description", "ancestors", "children", "groups"]
+        fields = [
+            *UnitSerializer.Meta.fields,
+            "description",
+            "ancestors",
+            "children",
+            "groups",
+        ]
 
     def get_ancestors(self, unit: Unit) -> list[dict]:
         return UnitSerializer(self.context["ancestors"], many=True).data

@@ -39,7 +39,7 @@ def unit_create_root(*, name: str, level: Level) -> Unit:
 
 @transaction.atomic
 def unit_create(*, parent: Unit, name: str, by, description: str = "") -> Unit:
-    """Create a unit under `parent`, one level down. Cells (the last level) have none."""
+    """Create a unit one level under `parent`; cells (the last level) have none."""
     access.require(by, "unit.create_child", parent)
     name = name.strip()
     if not name:
@@ -47,11 +47,16 @@ def unit_create(*, parent: Unit, name: str, by, description: str = "") -> Unit:
     level = Level.objects.filter(depth=parent.level.depth + 1).first()
     if level is None:
         raise ValidationError(
-            {"parent": _("A %(level)s has no sub-units.") % {"level": parent.level.name}}
+            {
+                "parent": _("A %(level)s has no sub-units.")
+                % {"level": parent.level.name}
+            }
         )
-    if Unit.objects.filter(path__startswith=parent.path, depth=parent.depth + 1).filter(
-        name__iexact=name
-    ).exists():
+    if (
+        Unit.objects.filter(path__startswith=parent.path, depth=parent.depth + 1)
+        .filter(name__iexact=name)
+        .exists()
+    ):
         raise ValidationError({"name": _("A sub-unit with this name already exists.")})
     # treebeard's add_child reads the parent's child count: use a fresh row.
     parent = Unit.objects.select_for_update().get(pk=parent.pk)
@@ -67,7 +72,10 @@ def territory_add(
     *, unit: Unit, commune: str, postcode: str, insee_code: str = ""
 ) -> Territory:
     territory, _created = Territory.objects.get_or_create(
-        unit=unit, postcode=postcode, commune=commune, defaults={"insee_code": insee_code}
+        unit=unit,
+        postcode=postcode,
+        commune=commune,
+        defaults={"insee_code": insee_code},
     )
     return territory
 
@@ -147,9 +155,13 @@ def group_create(
 def group_join(*, group: Group, user) -> GroupMembership:
     """Join an open group at once; ask to join a closed one (its admins approve)."""
     if not access.can(user, "group.join", group):
-        raise ValidationError(_("Only members of %(unit)s can join.") % {"unit": group.unit})
+        raise ValidationError(
+            _("Only members of %(unit)s can join.") % {"unit": group.unit}
+        )
     status = (
-        GroupMembership.Status.ACTIVE if group.is_open else GroupMembership.Status.PENDING
+        GroupMembership.Status.ACTIVE
+        if group.is_open
+        else GroupMembership.Status.PENDING
     )
     membership, _created = GroupMembership.objects.get_or_create(
         group=group, user=user, defaults={"status": status}

@@ -11,5 +11,9 @@ urlpatterns = [
     path("groups/<slug:slug>/", views.group_detail, name="group"),
     path("groups/<slug:slug>/join/", views.group_join, name="group_join"),
     path("groups/<slug:slug>/leave/", views.group_leave, name="group_leave"),
-    path("groups/<slug:slug>/approve/<int:pk>/", views.group_approve, name="group_approve"),
+    path(
+        "groups/<slug:slug>/approve/<int:pk>/",
+        views.group_approve,
+        name="group_approve",
+    ),
 ]

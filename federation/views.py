@@ -26,8 +26,12 @@ def my_units(request):
             .select_related("level")
             .order_by("depth")
         )
-    offices = request.user.roles.filter(ended_on__isnull=True).select_related("unit__level")
-    groups = GroupMembership.objects.filter(user=request.user).select_related("group__unit")
+    offices = request.user.roles.filter(ended_on__isnull=True).select_related(
+        "unit__level"
+    )
+    groups = GroupMembership.objects.filter(user=request.user).select_related(
+        "group__unit"
+    )
     return render(
         request,
         "federation/my_units.html",
@@ -64,18 +68,25 @@ def _last_depth() -> int:
 @login_required
 def unit_create_child(request, slug: str):
     parent = access.get_for_action_or_404(
-        request.user, "unit.create_child", Unit.objects.select_related("level"), slug=slug
+        request.user,
+        "unit.create_child",
+        Unit.objects.select_related("level"),
+        slug=slug,
     )
     form = UnitCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            unit = services.unit_create(parent=parent, by=request.user, **form.cleaned_data)
+            unit = services.unit_create(
+                parent=parent, by=request.user, **form.cleaned_data
+            )
         except ValidationError as error:
             show_errors(form, error)
         else:
             messages.success(request, _("%(name)s is created.") % {"name": unit.name})
             return redirect(unit)
-    return render(request, "federation/unit_create.html", {"parent": parent, "form": form})
+    return render(
+        request, "federation/unit_create.html", {"parent": parent, "form": form}
+    )
 
 
 @login_required
@@ -94,7 +105,9 @@ def group_detail(request, slug: str):
     if request.user.is_authenticated:
         mine = group.memberships.filter(user=request.user).first()
     can_manage = access.can(request.user, "group.manage", group)
-    memberships = group.memberships.select_related("user").order_by("user__display_name")
+    memberships = group.memberships.select_related("user").order_by(
+        "user__display_name"
+    )
     return render(
         request,
         "federation/group_detail.html",

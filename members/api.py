@@ -15,8 +15,8 @@ from .models import Membership, User
 from .serializers import (
     InvitationCreateSerializer,
     InvitationSerializer,
-    MembershipSerializer,
     MemberRowSerializer,
+    MembershipSerializer,
     MeSerializer,
     TokenSerializer,
     TransferSerializer,
@@ -84,14 +84,18 @@ class UnitMembers(APIView):
 class Invitations(APIView):
     """Invite a person into a cell by e-mail (secretaries of the cell or above)."""
 
-    @extend_schema(request=InvitationCreateSerializer, responses={201: InvitationSerializer})
+    @extend_schema(
+        request=InvitationCreateSerializer, responses={201: InvitationSerializer}
+    )
     def post(self, request):
         serializer = InvitationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         invitation, _secret = services.invitation_create(
             by=request.user, **serializer.validated_data
         )
-        return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+        return Response(
+            InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED
+        )
 
 
 def _current_membership_in_scope(request, action: str, public_id) -> Membership:
@@ -143,7 +147,8 @@ class Tokens(APIView):
         request=TokenSerializer,
         responses={
             201: inline_serializer(
-                "NewToken", {"token": TokenSerializer(), "secret": serializers.CharField()}
+                "NewToken",
+                {"token": TokenSerializer(), "secret": serializers.CharField()},
             )
         },
     )

@@ -4,7 +4,9 @@ from . import api
 
 urlpatterns = [
     path("me/", api.Me.as_view(), name="api-me"),
-    path("units/<slug:slug>/members/", api.UnitMembers.as_view(), name="api-unit-members"),
+    path(
+        "units/<slug:slug>/members/", api.UnitMembers.as_view(), name="api-unit-members"
+    ),
     path("invitations/", api.Invitations.as_view(), name="api-invitations"),
     path(
         "memberships/<uuid:public_id>/transfer/",

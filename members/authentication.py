@@ -33,7 +33,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()
         # Write at most once a minute per token: a busy client must not write per call.
-        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        if (
+            token.last_used_at is None
+            or (now - token.last_used_at).total_seconds() > 60
+        ):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return user, token
 

@@ -35,7 +35,9 @@ class InvitationAcceptForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    to_cell = forms.ModelChoiceField(label=_("Transfer to the cell"), queryset=Unit.objects.none())
+    to_cell = forms.ModelChoiceField(
+        label=_("Transfer to the cell"), queryset=Unit.objects.none()
+    )
 
     def __init__(self, *args, cells, **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,7 +56,9 @@ class PostcodeForm(forms.Form):
         label=_("Your postcode"),
         regex=r"^\s*\d{5}\s*$",
         error_messages={"invalid": _("A French postcode has five digits.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "postal-code"}
+        ),
     )
 
 
@@ -103,5 +107,9 @@ class MemberFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[("", _("Current members")), *Membership.Status.choices, ("former", _("former member"))],
+        choices=[
+            ("", _("Current members")),
+            *Membership.Status.choices,
+            ("former", _("former member")),
+        ],
     )

@@ -211,14 +211,16 @@ class Invitation(models.Model):
 
 
 class Application(models.Model):
-    """A visitor's request to join, decided by the secretary of the unit it is sent to."""
+    """A visitor's request to join, decided by the secretary of the unit it targets."""
 
     class State(models.TextChoices):
         PENDING = "pending", _("pending")
         ACCEPTED = "accepted", _("accepted")
         DECLINED = "declined", _("declined")
 
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="applications")
+    unit = models.ForeignKey(
+        Unit, on_delete=models.CASCADE, related_name="applications"
+    )
     email = models.EmailField(_("e-mail address"))
     display_name = models.CharField(_("first and last name"), max_length=120)
     postcode = models.CharField(_("postcode"), max_length=10)

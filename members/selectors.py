@@ -1,4 +1,4 @@
-"""Reads about people that need care: bounded, keyset-paginated, scoped by the policy."""
+"""Reads about people that need care: bounded, keyset-paginated, scoped."""
 
 from dataclasses import dataclass
 
@@ -24,7 +24,9 @@ def unit_members(
     sympathiser, former or empty (current members). Keyset-paginated on (name, id)."""
     in_tree = Q(unit__path__startswith=unit.path)
     if status == "former":
-        still_member = Membership.objects.filter(user=OuterRef("user"), ended_on__isnull=True)
+        still_member = Membership.objects.filter(
+            user=OuterRef("user"), ended_on__isnull=True
+        )
         rows = Membership.objects.filter(
             in_tree, end_reason=Membership.EndReason.LEFT
         ).exclude(Exists(still_member))
@@ -64,6 +66,8 @@ def pending_applications(*, units: QuerySet[Unit]) -> QuerySet[Application]:
 
 
 def membership_history(*, member) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=member).select_related("unit").order_by(
-        "-started_on", "-pk"
+    return (
+        Membership.objects.filter(user=member)
+        .select_related("unit")
+        .order_by("-started_on", "-pk")
     )

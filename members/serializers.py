@@ -75,11 +75,21 @@ class InvitationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Invitation
-        fields = ["id", "email", "display_name", "unit", "status", "state", "expires_at"]
+        fields = [
+            "id",
+            "email",
+            "display_name",
+            "unit",
+            "status",
+            "state",
+            "expires_at",
+        ]
 
 
 class TransferSerializer(serializers.Serializer):
-    to_cell = serializers.SlugRelatedField(slug_field="slug", queryset=Unit.objects.all())
+    to_cell = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Unit.objects.all()
+    )
 
 
 class TokenSerializer(serializers.ModelSerializer):

@@ -21,7 +21,15 @@ from federation.models import Level, Unit
 from organising.audit.services import audit_record
 from organising.live import close_user_sockets
 
-from .models import ApiToken, Application, Invitation, Membership, Role, User, hash_secret
+from .models import (
+    ApiToken,
+    Application,
+    Invitation,
+    Membership,
+    Role,
+    User,
+    hash_secret,
+)
 
 INVITATION_VALIDITY = timedelta(days=14)
 
@@ -41,7 +49,9 @@ def _require_cell(unit: Unit, field: str = "unit") -> None:
 
 
 def membership_current(*, member: User) -> Membership | None:
-    return Membership.objects.current().filter(user=member).select_related("unit").first()
+    return (
+        Membership.objects.current().filter(user=member).select_related("unit").first()
+    )
 
 
 def _absolute(path: str) -> str:
@@ -99,7 +109,9 @@ def invitation_create(
 def invitation_for_token(raw: str) -> Invitation:
     """The usable invitation behind a secret, or a ValidationError saying why not."""
     invitation = (
-        Invitation.objects.select_related("unit").filter(token_hash=hash_secret(raw)).first()
+        Invitation.objects.select_related("unit")
+        .filter(token_hash=hash_secret(raw))
+        .first()
     )
     if invitation is None:
         raise ValidationError(_("This invitation link is not valid."))
@@ -142,7 +154,9 @@ def invitation_accept(*, raw_token: str, password: str, display_name: str) -> Us
     invitation.state = Invitation.State.ACCEPTED
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["state", "accepted_at"])
-    audit_record(actor=user, action="member.join", target=invitation, unit=invitation.unit)
+    audit_record(
+        actor=user, action="member.join", target=invitation, unit=invitation.unit
+    )
     return user
 
 
@@ -199,7 +213,11 @@ def membership_transfer(*, member: User, to_cell: Unit, by: User) -> Membership:
         actor=by, action="membership.transfer", target=new, unit=to_cell, data=data
     )
     audit_record(
-        actor=by, action="membership.transfer", target=current, unit=current.unit, data=data
+        actor=by,
+        action="membership.transfer",
+        target=current,
+        unit=current.unit,
+        data=data,
     )
     access.forget_viewer(member)
     return new
@@ -218,7 +236,9 @@ def membership_end(*, member: User, by: User) -> Membership:
     current.ended_on = timezone.localdate()
     current.end_reason = Membership.EndReason.LEFT
     current.save(update_fields=["ended_on", "end_reason"])
-    Role.objects.filter(user=member, ended_on__isnull=True).update(ended_on=current.ended_on)
+    Role.objects.filter(user=member, ended_on__isnull=True).update(
+        ended_on=current.ended_on
+    )
     audit_record(actor=by, action="membership.end", target=current, unit=current.unit)
     sessions_cut(user=member)
     return current
@@ -290,9 +310,15 @@ def application_submit(
     email = _normalise_email(email)
     if not display_name.strip():
         raise ValidationError({"display_name": _("Tell us your name.")})
-    if Application.objects.filter(email=email, state=Application.State.PENDING).exists():
+    if Application.objects.filter(
+        email=email, state=Application.State.PENDING
+    ).exists():
         raise ValidationError(
-            {"email": _("A request with this address is already waiting for an answer.")}
+            {
+                "email": _(
+                    "A request with this address is already waiting for an answer."
+                )
+            }
         )
     existing = User.objects.filter(email=email).first()
     if existing and membership_current(member=existing):
@@ -311,7 +337,9 @@ def application_submit(
 
 
 @transaction.atomic
-def application_decide(*, application: Application, accept: bool, by: User) -> User | None:
+def application_decide(
+    *, application: Application, accept: bool, by: User
+) -> User | None:
     """Accept (the applicant gets an account and lands in the cell as an adherent,
     with a link to set a password) or decline a join request."""
     access.require(by, "application.decide", application.unit)
@@ -375,7 +403,9 @@ def profile_update(*, user: User, **fields) -> User:
     allowed = {"display_name", "commune", "phone", "bio", "avatar", "shared_fields"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError({name: _("This field cannot be changed.") for name in unknown})
+        raise ValidationError(
+            {name: _("This field cannot be changed.") for name in unknown}
+        )
     shared = fields.get("shared_fields")
     if shared is not None and not set(shared) <= set(User.SHAREABLE_FIELDS):
         raise ValidationError({"shared_fields": _("Unknown profile field.")})

@@ -79,7 +79,10 @@ def invitation_accept(request, token: str):
         invitation = services.invitation_for_token(token)
     except ValidationError as error:
         return render(
-            request, "members/invitation_invalid.html", {"error": error.messages[0]}, status=410
+            request,
+            "members/invitation_invalid.html",
+            {"error": error.messages[0]},
+            status=410,
         )
     form = InvitationAcceptForm(
         request.POST or None, initial={"display_name": invitation.display_name}
@@ -100,7 +103,9 @@ def invitation_accept(request, token: str):
             )
             return redirect("federation:my_units")
     return render(
-        request, "members/invitation_accept.html", {"invitation": invitation, "form": form}
+        request,
+        "members/invitation_accept.html",
+        {"invitation": invitation, "form": form},
     )
 
 
@@ -126,11 +131,20 @@ def member_detail(request, public_id):
     sees_all = membership is not None and access.can(
         request.user, "member.view_personal", membership.unit
     )
-    shown = User.SHAREABLE_FIELDS if sees_all or member == request.user else member.shared_fields
+    shown = (
+        User.SHAREABLE_FIELDS
+        if sees_all or member == request.user
+        else member.shared_fields
+    )
     return render(
         request,
         "members/member_detail.html",
-        {"member": member, "membership": membership, "shown": shown, "sees_all": sees_all},
+        {
+            "member": member,
+            "membership": membership,
+            "shown": shown,
+            "sees_all": sees_all,
+        },
     )
 
 
@@ -139,7 +153,9 @@ def tokens(request):
     form = TokenForm(request.POST or None)
     secret = None
     if request.method == "POST" and form.is_valid():
-        _token, secret = services.token_create(user=request.user, name=form.cleaned_data["name"])
+        _token, secret = services.token_create(
+            user=request.user, name=form.cleaned_data["name"]
+        )
         form = TokenForm()
     return render(
         request,
@@ -153,7 +169,9 @@ def tokens(request):
 def token_revoke(request, pk: int):
     token = get_object_or_404(request.user.api_tokens, pk=pk)
     services.token_revoke(token=token, by=request.user)
-    messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
+    messages.success(
+        request, _("The token “%(name)s” is revoked.") % {"name": token.name}
+    )
     return redirect("members:tokens")
 
 
@@ -225,13 +243,18 @@ def unit_invite(request, slug: str):
             show_errors(form, error)
         else:
             messages.success(
-                request, _("Invitation sent to %(email)s.") % {"email": invitation.email}
+                request,
+                _("Invitation sent to %(email)s.") % {"email": invitation.email},
             )
             return redirect("members:unit_members", slug=unit.slug)
     return render(
         request,
         "members/unit_invite.html",
-        {"unit": unit, "form": form, "pending": unit.invitations.filter(state="pending")[:20]},
+        {
+            "unit": unit,
+            "form": form,
+            "pending": unit.invitations.filter(state="pending")[:20],
+        },
     )
 
 
@@ -269,7 +292,9 @@ def member_transfer(request, public_id):
             show_errors(form, error)
         else:
             messages.success(request, _("%(name)s is transferred.") % {"name": member})
-            return redirect("members:unit_members", slug=form.cleaned_data["to_cell"].slug)
+            return redirect(
+                "members:unit_members", slug=form.cleaned_data["to_cell"].slug
+            )
     return render(
         request,
         "members/member_transfer.html",
@@ -283,7 +308,9 @@ def member_end(request, public_id):
     member, membership = _member_in_my_units(request, "member.end", public_id)
     if request.method == "POST":
         services.membership_end(member=member, by=request.user)
-        messages.success(request, _("%(name)s is now a former member.") % {"name": member})
+        messages.success(
+            request, _("%(name)s is now a former member.") % {"name": member}
+        )
         return redirect("members:unit_members", slug=membership.unit.slug)
     return render(
         request, "members/member_end.html", {"member": member, "membership": membership}
@@ -298,11 +325,17 @@ def application_decide(request, pk: int):
         raise Http404
     accept = request.POST.get("decision") == "accept"
     try:
-        services.application_decide(application=application, accept=accept, by=request.user)
+        services.application_decide(
+            application=application, accept=accept, by=request.user
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        text = _("%(name)s is welcomed.") if accept else _("The request of %(name)s is declined.")
+        text = (
+            _("%(name)s is welcomed.")
+            if accept
+            else _("The request of %(name)s is declined.")
+        )
         messages.success(request, text % {"name": application.display_name})
     return redirect("members:admin_home")
 
@@ -312,11 +345,12 @@ def unit_audit(request, slug: str):
     unit = _unit_for(request, "audit.view", slug)
     from organising.audit.models import AuditEntry
 
-    entries = (
-        AuditEntry.objects.filter(unit__path__startswith=unit.path)
-        .select_related("actor", "unit")[:100]
+    entries = AuditEntry.objects.filter(
+        unit__path__startswith=unit.path
+    ).select_related("actor", "unit")[:100]
+    return render(
+        request, "members/unit_audit.html", {"unit": unit, "entries": entries}
     )
-    return render(request, "members/unit_audit.html", {"unit": unit, "entries": entries})
 
 
 def reverse_member(member: User) -> str:

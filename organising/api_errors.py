@@ -12,7 +12,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = {
-                ("non_field_errors" if field == "__all__" else field): [str(m) for e in errors for m in e.messages]
+                ("non_field_errors" if field == "__all__" else field): [
+                    str(m) for e in errors for m in e.messages
+                ]
                 for field, errors in exc.error_dict.items()
             }
         else:

@@ -13,7 +13,11 @@ class AuditEntry(models.Model):
     target_type = models.CharField(max_length=60)
     target_id = models.CharField(max_length=40)
     unit = models.ForeignKey(
-        "federation.Unit", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "federation.Unit",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -48,11 +48,13 @@ def browser():
 
 @pytest.fixture
 def new_page(browser):
-    """new_page() opens a fresh browser context (its own cookies), phone-sized or not."""
+    """new_page(phone=False) opens a page in a fresh context (its own cookies)."""
     contexts = []
 
     def open_page(phone: bool = False, locale: str = "fr-FR"):
-        viewport = {"width": 360, "height": 740} if phone else {"width": 1200, "height": 900}
+        viewport = (
+            {"width": 360, "height": 740} if phone else {"width": 1200, "height": 900}
+        )
         context = browser.new_context(viewport=viewport, locale=locale)
         context.set_default_timeout(10_000)
         contexts.append(context)

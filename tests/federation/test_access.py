@@ -1,5 +1,5 @@
 """The policy as a matrix: every office at every level against every unit action, on
-the office's own unit, a child, the parent and a sibling; and who sees which audience."""
+the office's own unit, a child, the parent and a sibling; who sees which audience."""
 
 import pytest
 from django.core.exceptions import PermissionDenied

@@ -51,15 +51,26 @@ def test_units_list_and_detail_with_ancestors_and_children(
     slugs = [u["slug"] for u in listing.json()["results"]]
     assert tree.national.slug == slugs[0] and tree.cell_b1x.slug in slugs
     detail = client.get(f"/api/v1/units/{tree.section_a1.slug}/").json()
-    assert [a["slug"] for a in detail["ancestors"]] == [tree.national.slug, tree.fed_a.slug]
-    assert {c["slug"] for c in detail["children"]} == {tree.cell_a1x.slug, tree.cell_a1y.slug}
+    assert [a["slug"] for a in detail["ancestors"]] == [
+        tree.national.slug,
+        tree.fed_a.slug,
+    ]
+    assert {c["slug"] for c in detail["children"]} == {
+        tree.cell_a1x.slug,
+        tree.cell_a1y.slug,
+    }
     assert detail["parent"] == tree.fed_a.slug
     assert detail["uri"].startswith("http")
 
 
 def test_unit_members_for_officers_only(tree, member, section_secretary, api_as):
-    assert api_as(member).get(f"/api/v1/units/{tree.section_a1.slug}/members/").status_code == 403
-    response = api_as(section_secretary).get(f"/api/v1/units/{tree.section_a1.slug}/members/")
+    assert (
+        api_as(member).get(f"/api/v1/units/{tree.section_a1.slug}/members/").status_code
+        == 403
+    )
+    response = api_as(section_secretary).get(
+        f"/api/v1/units/{tree.section_a1.slug}/members/"
+    )
     assert response.status_code == 200
     emails = {row["email"] for row in response.json()["results"]}
     assert {member.email, section_secretary.email} <= emails
@@ -76,9 +87,13 @@ def test_unit_members_query_count_does_not_grow_with_members(
     assert len(response.json()["results"]) == 31
 
 
-def test_invitation_with_bad_email_answers_400_naming_the_field(tree, cell_secretary, api_as):
+def test_invitation_with_bad_email_answers_400_naming_the_field(
+    tree, cell_secretary, api_as
+):
     response = api_as(cell_secretary).post(
-        "/api/v1/invitations/", {"unit": tree.cell_a1x.slug, "email": "nope"}, format="json"
+        "/api/v1/invitations/",
+        {"unit": tree.cell_a1x.slug, "email": "nope"},
+        format="json",
     )
     assert response.status_code == 400
     assert "email" in response.json()
@@ -123,7 +138,9 @@ def test_transfer_outside_my_units_is_400_and_changes_nothing(
     assert Membership.objects.current().get(user=member).unit == tree.cell_a1x
 
 
-def test_transfer_of_someone_outside_my_units_is_404(tree, cell_secretary, make_member, api_as):
+def test_transfer_of_someone_outside_my_units_is_404(
+    tree, cell_secretary, make_member, api_as
+):
     stranger = make_member(tree.cell_b1x)
     response = api_as(cell_secretary).post(
         f"/api/v1/memberships/{stranger.public_id}/transfer/",

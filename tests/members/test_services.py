@@ -31,7 +31,9 @@ def test_invitation_sends_a_link_that_creates_the_account_in_the_cell(
     membership = Membership.objects.current().get(user=user)
     assert membership.unit == tree.cell_a1x and membership.status == "adherent"
     assert user.check_password("a-long-enough-passphrase")
-    assert AuditEntry.objects.filter(action="member.invite", actor=cell_secretary).exists()
+    assert AuditEntry.objects.filter(
+        action="member.invite", actor=cell_secretary
+    ).exists()
 
 
 @pytest.mark.parametrize("email", ["", "not-an-email", "a@b", "x@@example.org"])
@@ -97,7 +99,9 @@ def test_invitation_outside_the_secretarys_units_is_forbidden(tree, cell_secreta
 
 def test_inviting_a_current_member_is_refused(tree, cell_secretary, member):
     with pytest.raises(ValidationError, match="already a member"):
-        services.invitation_create(unit=tree.cell_a1x, email=member.email, by=cell_secretary)
+        services.invitation_create(
+            unit=tree.cell_a1x, email=member.email, by=cell_secretary
+        )
 
 
 def test_section_secretary_transfers_between_their_cells_and_history_is_kept(
@@ -111,15 +115,21 @@ def test_section_secretary_transfers_between_their_cells_and_history_is_kept(
     assert periods[0].ended_on is not None and periods[0].end_reason == "transfer"
     assert new.is_current and new.status == "adherent"
     # Both cells' histories show it.
-    assert AuditEntry.objects.filter(action="membership.transfer", unit=tree.cell_a1x).exists()
-    assert AuditEntry.objects.filter(action="membership.transfer", unit=tree.cell_a1y).exists()
+    assert AuditEntry.objects.filter(
+        action="membership.transfer", unit=tree.cell_a1x
+    ).exists()
+    assert AuditEntry.objects.filter(
+        action="membership.transfer", unit=tree.cell_a1y
+    ).exists()
 
 
 def test_transfer_to_a_cell_the_secretary_does_not_administer_changes_nothing(
     tree, cell_secretary, member
 ):
     with pytest.raises(ValidationError) as error:
-        services.membership_transfer(member=member, to_cell=tree.cell_b1x, by=cell_secretary)
+        services.membership_transfer(
+            member=member, to_cell=tree.cell_b1x, by=cell_secretary
+        )
     assert "to_cell" in error.value.error_dict
     assert Membership.objects.current().get(user=member).unit == tree.cell_a1x
     assert Membership.objects.filter(user=member).count() == 1
@@ -138,9 +148,13 @@ def test_the_database_refuses_two_home_cells(tree, member):
         Membership.objects.create(user=member, unit=tree.cell_a1y, status="adherent")
 
 
-def test_second_home_cell_through_the_service_is_a_clear_error(tree, section_secretary, member):
+def test_second_home_cell_through_the_service_is_a_clear_error(
+    tree, section_secretary, member
+):
     with pytest.raises(ValidationError, match="home cell"):
-        services.membership_create(member=member, unit=tree.cell_a1y, by=section_secretary)
+        services.membership_create(
+            member=member, unit=tree.cell_a1y, by=section_secretary
+        )
 
 
 def test_marking_former_ends_the_period_roles_sessions_and_tokens(
@@ -165,7 +179,9 @@ def test_unit_under_a_cell_is_refused(tree, cell_secretary):
 
 
 def test_section_secretary_creates_a_cell_with_a_stable_uri(tree, section_secretary):
-    cell = unit_create(parent=tree.section_a1, name="Cellule Nouvelle", by=section_secretary)
+    cell = unit_create(
+        parent=tree.section_a1, name="Cellule Nouvelle", by=section_secretary
+    )
     assert Unit.objects.get_parent(cell).pk == tree.section_a1.pk
     assert cell.level.depth == 3
     assert cell.uri.endswith(f"/units/{cell.slug}/") and cell.uri.startswith("http")
@@ -175,7 +191,10 @@ def test_application_accepted_gives_an_account_in_the_cell(
     tree, cell_secretary, mailoutbox, django_capture_on_commit_callbacks
 ):
     application = services.application_submit(
-        unit=tree.cell_a1x, email="join@example.org", display_name="Jo Lin", postcode="69001"
+        unit=tree.cell_a1x,
+        email="join@example.org",
+        display_name="Jo Lin",
+        postcode="69001",
     )
     with django_capture_on_commit_callbacks(execute=True):
         user = services.application_decide(
@@ -190,9 +209,13 @@ def test_application_answered_twice_is_refused(tree, cell_secretary):
     application = services.application_submit(
         unit=tree.cell_a1x, email="j@example.org", display_name="J", postcode="69001"
     )
-    services.application_decide(application=application, accept=False, by=cell_secretary)
+    services.application_decide(
+        application=application, accept=False, by=cell_secretary
+    )
     with pytest.raises(ValidationError, match="already been answered"):
-        services.application_decide(application=application, accept=True, by=cell_secretary)
+        services.application_decide(
+            application=application, accept=True, by=cell_secretary
+        )
     assert not User.objects.filter(email="j@example.org").exists()
 
 
@@ -202,7 +225,10 @@ def test_duplicate_pending_application_is_refused(tree):
     )
     with pytest.raises(ValidationError):
         services.application_submit(
-            unit=tree.cell_a1x, email="D@example.org", display_name="D", postcode="69001"
+            unit=tree.cell_a1x,
+            email="D@example.org",
+            display_name="D",
+            postcode="69001",
         )
     assert Application.objects.count() == 1
 

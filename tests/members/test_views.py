@@ -40,7 +40,10 @@ def test_unit_page_shows_breadcrumb_children_and_member_link_for_officers(
 
 
 def test_members_page_is_forbidden_to_plain_members(tree, member, client_as):
-    assert client_as(member).get(f"/units/{tree.cell_a1x.slug}/members/").status_code == 403
+    assert (
+        client_as(member).get(f"/units/{tree.cell_a1x.slug}/members/").status_code
+        == 403
+    )
 
 
 def test_members_page_filters_by_status_and_search(
@@ -59,7 +62,9 @@ def test_members_page_filters_by_status_and_search(
     assert "Adam Adhérent" in page and "Zoé" not in page
 
 
-def test_members_list_is_keyset_paginated(tree, make_member, section_secretary, client_as):
+def test_members_list_is_keyset_paginated(
+    tree, make_member, section_secretary, client_as
+):
     for n in range(55):
         make_member(tree.cell_a1y, display_name=f"Membre {n:02d}")
     client = client_as(section_secretary)
@@ -99,11 +104,17 @@ def test_invitation_page_shows_password_errors_then_logs_the_member_in(
         unit=tree.cell_a1x, email="inv@example.org", by=cell_secretary
     )
     url = f"/invitation/{secret}/"
-    weak = client.post(url, {"display_name": "Inès", "password": "123", "password_again": "123"})
+    weak = client.post(
+        url, {"display_name": "Inès", "password": "123", "password_again": "123"}
+    )
     assert weak.status_code == 200 and weak.context["form"].errors["password"]
     ok = client.post(
         url,
-        {"display_name": "Inès", "password": "long-enough-pass", "password_again": "long-enough-pass"},
+        {
+            "display_name": "Inès",
+            "password": "long-enough-pass",
+            "password_again": "long-enough-pass",
+        },
     )
     assert ok.status_code == 302
     assert client.get("/units/").status_code == 200
@@ -122,9 +133,16 @@ def test_transfer_page_offers_only_cells_the_secretary_administers(
     assert Membership.objects.current().get(user=member).unit == tree.cell_a1y
 
 
-def test_transfer_of_a_member_outside_my_units_is_404(tree, cell_secretary, make_member, client_as):
+def test_transfer_of_a_member_outside_my_units_is_404(
+    tree, cell_secretary, make_member, client_as
+):
     stranger = make_member(tree.cell_b1x)
-    assert client_as(cell_secretary).get(f"/members/{stranger.public_id}/transfer/").status_code == 404
+    assert (
+        client_as(cell_secretary)
+        .get(f"/members/{stranger.public_id}/transfer/")
+        .status_code
+        == 404
+    )
 
 
 def test_mark_as_former_asks_for_confirmation(tree, cell_secretary, member, client_as):
@@ -135,9 +153,16 @@ def test_mark_as_former_asks_for_confirmation(tree, cell_secretary, member, clie
     assert not Membership.objects.current().filter(user=member).exists()
 
 
-def test_secretary_creates_a_cell_but_not_under_a_cell(tree, section_secretary, client_as):
+def test_secretary_creates_a_cell_but_not_under_a_cell(
+    tree, section_secretary, client_as
+):
     client = client_as(section_secretary)
-    assert client.post(f"/units/{tree.section_a1.slug}/new/", {"name": "Cellule Neuve"}).status_code == 302
+    assert (
+        client.post(
+            f"/units/{tree.section_a1.slug}/new/", {"name": "Cellule Neuve"}
+        ).status_code
+        == 302
+    )
     assert client.get(f"/units/{tree.cell_a1x.slug}/new/").status_code == 200
     refused = client.post(f"/units/{tree.cell_a1x.slug}/new/", {"name": "Sous-cellule"})
     assert refused.status_code == 200 and refused.context["form"].errors
@@ -164,7 +189,10 @@ def test_join_finds_the_cell_by_postcode_and_sends_the_request(covered, client):
 
 
 def test_join_falls_back_to_the_section_then_the_nearest_section(covered, client):
-    assert client.get("/join/", {"postcode": "69300"}).context["found"]["section"] == covered.section_a1
+    assert (
+        client.get("/join/", {"postcode": "69300"}).context["found"]["section"]
+        == covered.section_a1
+    )
     nearest = client.get("/join/", {"postcode": "69009"}).context["found"]
     assert nearest["section"] == covered.section_a1 and nearest.get("nearest")
 
@@ -174,14 +202,22 @@ def test_join_with_a_malformed_postcode_shows_an_error(db, client):
     assert page.context["postcode_form"].errors["postcode"]
 
 
-def test_secretary_accepts_an_application_from_the_admin_page(covered, cell_secretary, client_as):
+def test_secretary_accepts_an_application_from_the_admin_page(
+    covered, cell_secretary, client_as
+):
     application = services.application_submit(
-        unit=covered.cell_a1x, email="a@example.org", display_name="Ana", postcode="69001"
+        unit=covered.cell_a1x,
+        email="a@example.org",
+        display_name="Ana",
+        postcode="69001",
     )
     client = client_as(cell_secretary)
     assert "Ana" in client.get("/admin-units/").content.decode()
     client.post(f"/applications/{application.pk}/decide/", {"decision": "accept"})
-    assert Membership.objects.current().get(user__email="a@example.org").unit == covered.cell_a1x
+    assert (
+        Membership.objects.current().get(user__email="a@example.org").unit
+        == covered.cell_a1x
+    )
 
 
 def test_application_of_another_cell_is_404(covered, cell_secretary, client_as):
@@ -210,12 +246,16 @@ def test_logout_everywhere_ends_other_sessions(member, client_as):
 
 
 def test_member_profile_respects_shared_fields(tree, make_member, member, client_as):
-    other = make_member(tree.cell_b1x, phone="0601020304", commune="Lille", shared_fields=["commune"])
+    other = make_member(
+        tree.cell_b1x, phone="0601020304", commune="Lille", shared_fields=["commune"]
+    )
     page = client_as(member).get(f"/members/{other.public_id}/").content.decode()
     assert "Lille" in page and "0601020304" not in page
 
 
-def test_former_member_cannot_see_member_profiles(tree, make_member, outsider, client_as):
+def test_former_member_cannot_see_member_profiles(
+    tree, make_member, outsider, client_as
+):
     other = make_member(tree.cell_b1x)
     assert client_as(outsider).get(f"/members/{other.public_id}/").status_code == 404
 
@@ -223,6 +263,57 @@ def test_former_member_cannot_see_member_profiles(tree, make_member, outsider, c
 def test_admin_requires_the_site_login(db, client):
     response = client.get("/admin/")
     assert response.status_code == 302
-    assert "/accounts/login/" in response["Location"] or "/admin/login/" in response["Location"]
+    assert (
+        "/accounts/login/" in response["Location"]
+        or "/admin/login/" in response["Location"]
+    )
     follow = client.get("/admin/login/")
     assert follow.status_code == 302 and "/accounts/login/" in follow["Location"]
+
+
+def test_login_is_rate_limited_after_repeated_failures(member, client):
+    for _ in range(5):
+        client.post(
+            "/accounts/login/", {"login": member.email, "password": "wrong-password"}
+        )
+    blocked = client.post(
+        "/accounts/login/", {"login": member.email, "password": "correct-horse-battery"}
+    )
+    # Even the right password is refused while the limit holds.
+    assert blocked.status_code in (200, 429)
+    assert "_auth_user_id" not in client.session
+
+
+def test_login_starts_a_new_session(member, client):
+    client.get("/accounts/login/")
+    before = client.session.session_key
+    client.post(
+        "/accounts/login/", {"login": member.email, "password": "correct-horse-battery"}
+    )
+    assert client.session.session_key != before
+    assert client.get("/units/").status_code == 200
+
+
+def test_password_change_ends_the_other_sessions(member, client_as):
+    phone, laptop = client_as(member), client_as(member)
+    laptop.post(
+        "/accounts/password/change/",
+        {
+            "oldpassword": "correct-horse-battery",
+            "password1": "a-brand-new-passphrase",
+            "password2": "a-brand-new-passphrase",
+        },
+    )
+    assert laptop.get("/units/").status_code == 200
+    assert phone.get("/units/").status_code == 302
+
+
+def test_mfa_activation_ends_the_other_sessions(member, client_as):
+    from allauth.mfa import signals
+
+    phone, laptop = client_as(member), client_as(member)
+    request = laptop.get("/me/").wsgi_request
+    signals.authenticator_added.send(
+        sender=type(member), request=request, user=member, authenticator=None
+    )
+    assert phone.get("/units/").status_code == 302

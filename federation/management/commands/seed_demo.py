@@ -27,7 +27,9 @@ class Command(BaseCommand):
     help = "Seed the demo organisation (refused with DEBUG off unless --force)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true", help="Run even with DEBUG off.")
+        parser.add_argument(
+            "--force", action="store_true", help="Run even with DEBUG off."
+        )
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing if units already exist."
         )
@@ -68,7 +70,10 @@ class Command(BaseCommand):
                 sections.append(section)
                 for commune, postcode, insee in demo.SECTION_ONLY.get(section_name, []):
                     Territory.objects.create(
-                        unit=section, commune=commune, postcode=postcode, insee_code=insee
+                        unit=section,
+                        commune=commune,
+                        postcode=postcode,
+                        insee_code=insee,
                     )
                 for commune, postcode, insee in cell_specs:
                     cell = self._child(section, f"Cellule {commune}", levels[3])
@@ -76,7 +81,10 @@ class Command(BaseCommand):
                         unit=cell, commune=commune, postcode=postcode, insee_code=insee
                     )
                     Territory.objects.create(
-                        unit=section, commune=commune, postcode=postcode, insee_code=insee
+                        unit=section,
+                        commune=commune,
+                        postcode=postcode,
+                        insee_code=insee,
                     )
                     cells.append(cell)
 
@@ -96,8 +104,12 @@ class Command(BaseCommand):
 
         named = {
             "member": person(f"membre@{DEMO_DOMAIN}", "Camille Martin", "Lyon"),
-            "cell_secretary": person(f"secretaire.cellule@{DEMO_DOMAIN}", "Lucie Bernard", "Lyon"),
-            "cell_treasurer": person(f"tresorier.cellule@{DEMO_DOMAIN}", "Hugo Petit", "Lyon"),
+            "cell_secretary": person(
+                f"secretaire.cellule@{DEMO_DOMAIN}", "Lucie Bernard", "Lyon"
+            ),
+            "cell_treasurer": person(
+                f"tresorier.cellule@{DEMO_DOMAIN}", "Hugo Petit", "Lyon"
+            ),
             "section_secretary": person(
                 f"secretaire.section@{DEMO_DOMAIN}", "Inès Robert", "Lyon"
             ),
@@ -117,23 +129,40 @@ class Command(BaseCommand):
             commune = cell.name.removeprefix("Cellule ")
             for _ in range(MEMBERS_PER_CELL):
                 first, last = fake.first_name(), fake.last_name()
-                email = f"{ascii_slug(first)}.{ascii_slug(last)}.{len(people)}@{DEMO_DOMAIN}"
+                local_part = f"{ascii_slug(first)}.{ascii_slug(last)}.{len(people)}"
+                email = f"{local_part}@{DEMO_DOMAIN}"
                 generated.append((person(email, f"{first} {last}", commune), cell))
         User.objects.bulk_create(people)
         EmailAddress.objects.bulk_create(
-            EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in people
+            EmailAddress(user=u, email=u.email, verified=True, primary=True)
+            for u in people
         )
 
         first_cell = cells[0]
         memberships = [
-            Membership(user=named[key], unit=first_cell, status=Membership.Status.ADHERENT)
-            for key in ("member", "cell_secretary", "cell_treasurer", "section_secretary")
+            Membership(
+                user=named[key], unit=first_cell, status=Membership.Status.ADHERENT
+            )
+            for key in (
+                "member",
+                "cell_secretary",
+                "cell_treasurer",
+                "section_secretary",
+            )
         ]
         memberships += [
-            Membership(user=named["federation_secretary"], unit=cells[3], status="adherent"),
-            Membership(user=named["national_secretary"], unit=cells[1], status="adherent"),
-            Membership(user=named["national_treasurer"], unit=cells[2], status="adherent"),
-            Membership(user=named["sympathiser"], unit=first_cell, status="sympathiser"),
+            Membership(
+                user=named["federation_secretary"], unit=cells[3], status="adherent"
+            ),
+            Membership(
+                user=named["national_secretary"], unit=cells[1], status="adherent"
+            ),
+            Membership(
+                user=named["national_treasurer"], unit=cells[2], status="adherent"
+            ),
+            Membership(
+                user=named["sympathiser"], unit=first_cell, status="sympathiser"
+            ),
         ]
         for index, (user, cell) in enumerate(generated):
             status = "sympathiser" if index % 10 == 9 else "adherent"
@@ -156,7 +185,9 @@ class Command(BaseCommand):
         staffed = {(r.unit.pk, r.kind) for r in roles}
         pool = [user for user, _cell in generated]
         for unit in Unit.objects.order_by("path"):
-            local = [u for u, cell in generated if cell.path.startswith(unit.path)] or pool
+            local = [
+                u for u, cell in generated if cell.path.startswith(unit.path)
+            ] or pool
             for offset, kind in enumerate(("secretary", "treasurer")):
                 if (unit.pk, kind) not in staffed:
                     roles.append(Role(user=local[offset], unit=unit, kind=kind))
@@ -165,7 +196,9 @@ class Command(BaseCommand):
         for unit_name, group_name, is_open in demo.GROUPS:
             unit = units_by_name[unit_name]
             group = Group.objects.create(
-                unit=unit, name=group_name, slug=ascii_slug(group_name).replace(".", "-"),
+                unit=unit,
+                name=group_name,
+                slug=ascii_slug(group_name).replace(".", "-"),
                 is_open=is_open,
             )
             GroupMembership.objects.create(
@@ -186,4 +219,6 @@ class Command(BaseCommand):
 
     def _child(self, parent: Unit, name: str, level: Level) -> Unit:
         parent = Unit.objects.get(pk=parent.pk)
-        return Unit.objects.add_child(parent, services._unit_fields(name=name, level=level))
+        return Unit.objects.add_child(
+            parent, services._unit_fields(name=name, level=level)
+        )

@@ -1,0 +1,46 @@
+"""Thematic groups: open ones are joined at once, closed ones on approval."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from federation import services
+from federation.models import GroupMembership
+
+
+@pytest.fixture
+def groups(tree, section_secretary):
+    return (
+        services.group_create(unit=tree.section_a1, name="Santé", by=section_secretary),
+        services.group_create(
+            unit=tree.section_a1, name="Jeunes", by=section_secretary, is_open=False
+        ),
+    )
+
+
+def test_member_below_joins_an_open_group_at_once(groups, member):
+    open_group, _closed = groups
+    assert services.group_join(group=open_group, user=member).status == "active"
+
+
+def test_closed_group_needs_an_admin_approval(groups, member, section_secretary):
+    _open, closed = groups
+    request = services.group_join(group=closed, user=member)
+    assert request.status == "pending"
+    services.group_approve(membership=request, by=section_secretary)
+    assert GroupMembership.objects.get(pk=request.pk).status == "active"
+
+
+def test_member_of_another_section_cannot_join(groups, make_member, tree):
+    open_group, _closed = groups
+    with pytest.raises(ValidationError):
+        services.group_join(group=open_group, user=make_member(tree.cell_a2x))
+
+
+def test_group_pages(groups, member, client_as):
+    open_group, closed = groups
+    client = client_as(member)
+    client.post(f"/groups/{open_group.slug}/join/")
+    client.post(f"/groups/{closed.slug}/join/")
+    page = client.get("/units/").content.decode()
+    assert "Santé" in page and "Jeunes" in page
+    assert client.post(f"/groups/{closed.slug}/approve/1/").status_code in (403, 404)
