@@ -6,3 +6,6 @@ class MessagingConfig(AppConfig):
     name = "organising.messaging"
     label = "messaging"
     verbose_name = _("Messaging")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - connects the logout receiver

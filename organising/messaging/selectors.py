@@ -346,7 +346,7 @@ def conversations_for(
 
 
 def conversation_for_participant(user, pk) -> Conversation:
-    """The conversation if the user is in it; 404 otherwise (whether it exists or not)."""
+    """The conversation if the user is in it; 404 otherwise (exists or not)."""
     try:
         participant = Participant.objects.select_related("conversation").get(
             conversation_id=pk, user_id=user.pk, left_at__isnull=True

@@ -52,7 +52,7 @@ UNIT_AUDIENCES = (Audience.UNIT, Audience.UNIT_TREE, Audience.OFFICERS)
 
 
 def handle_for(user: User) -> Handle:
-    """The member's @handle, made from their display name the first time it is needed."""
+    """The member's @handle, made from their display name when first needed."""
     try:
         return user.handle
     except Handle.DoesNotExist:
@@ -294,7 +294,7 @@ def _silenced(owner_id: int, target_id: int) -> bool:
 
 @transaction.atomic
 def post_edit(*, post: Post, by: User, body: str) -> Post:
-    """The author rewrites a post within 15 minutes of publishing it; it shows "edited"."""
+    """The author rewrites a post within 15 minutes; it then shows "edited"."""
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.author_id != by.pk:
         raise PermissionDenied(_("Only the author can edit a post."))
@@ -403,7 +403,7 @@ def post_unhide(*, post: Post, by: User) -> Post:
 
 
 def _moderators_of(unit: Unit | None) -> list[int]:
-    """Officers who moderate `unit`: those of the nearest unit, going up, that has any."""
+    """Officers who moderate `unit`: those of the nearest unit up that has any."""
     if unit is None:
         return []
     kinds = access.UNIT_ACTIONS["content.moderate"]
@@ -753,7 +753,7 @@ def message_send(
     *, conversation: Conversation, by: User, body: str, client_key: str = ""
 ) -> Message:
     """Write in a conversation one is part of; a retried send with the same
-    `client_key` is stored once. A blocked member cannot write to the one who blocked."""
+    `client_key` is stored once. A blocked member cannot write to who blocked."""
     _participant(conversation, by)
     body = _clean_body(body, max_length=MESSAGE_MAX_LENGTH)
     client_key = (client_key or "")[:64]

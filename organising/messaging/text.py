@@ -33,7 +33,7 @@ TRAILING_PUNCTUATION = ".,;:!?)]}'\""
 
 
 def clean_html(html: str) -> str:
-    """Keep only links, paragraphs and line breaks; drop every other tag and attribute."""
+    """Keep links, paragraphs and line breaks; drop every other tag and attribute."""
     return bleach.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -104,7 +104,8 @@ def render_text(
             else:
                 href = hashtag_url(tag)
                 out.append(
-                    f'<a href="{escape(href)}" class="hashtag">#{escape(match.group("tag"))}</a>'
+                    f'<a href="{escape(href)}" class="hashtag">'
+                    f"#{escape(match.group('tag'))}</a>"
                 )
     out.append(escape(text[position:]))
     html = "".join(out).replace("\r\n", "\n").replace("\n", "<br>")

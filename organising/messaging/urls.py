@@ -1,4 +1,4 @@
-"""Web pages of the messaging capability. The member's home timeline is at /timeline/."""
+"""Web pages of messaging. The member's home timeline is at /timeline/."""
 
 from django.urls import path
 

@@ -1,0 +1,414 @@
+"""The one live WebSocket of a browser tab, at /ws/.
+
+The tab says which stream it shows ({"type": "subscribe", "stream": "home", "since":
+<last id seen>}); the socket joins the channel-layer groups of that stream and of its
+user, sends what was missed since that id (read from the database, the source of
+truth), then passes on new items as they are announced. Every post event is checked
+against the user's audience before it is passed on, not only at connection. The
+socket closes with 4401 when the session ends, the account is disabled or the token
+is revoked (announced, and checked again every MESSAGING_WS_RECHECK_SECONDS).
+"""
+
+import asyncio
+import logging
+import time
+from collections import deque
+from types import SimpleNamespace
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils.crypto import constant_time_compare
+
+from federation import access
+from federation.models import Audience
+from members.models import ApiToken, User
+from organising.live import user_group
+
+from . import broadcast, selectors
+from .models import Participant, Post, Relation
+from .signals import session_key_digest
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_MANY = 4429
+MAX_LIVE_FOLLOWS = 500
+TYPING_INTERVAL = 2.0
+STREAMS = {"home", "unit", "group", "public", "tag", "author", "thread", "conversation"}
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if (
+            user is None
+            or not getattr(user, "is_authenticated", False)
+            or not user.is_active
+        ):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.stream: tuple[str, int | None] | None = None
+        self.stream_groups: list[str] = []
+        self.seen: deque = deque(maxlen=200)
+        self.last_typing: dict[int, float] = {}
+        self.conversations_ok: dict[int, float] = {}
+        session = self.scope.get("session")
+        self.session_digest = session_key_digest(getattr(session, "session_key", None))
+        await database_sync_to_async(self._load_viewer)()
+        try:
+            await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        except Exception:  # noqa: BLE001 - no channel layer: the tab retries later
+            logger.warning("Live socket could not join its user group", exc_info=True)
+            await self.close(code=1011)
+            return
+        await self.accept()
+        await self.send_json({"type": "hello", "user_id": user.pk})
+        self.recheck_task = asyncio.create_task(self._recheck_loop())
+
+    async def disconnect(self, code):
+        task = getattr(self, "recheck_task", None)
+        if task is not None:
+            task.cancel()
+        user = getattr(self, "user", None)
+        if user is None:
+            return
+        for group in [user_group(user.pk), *getattr(self, "stream_groups", [])]:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # noqa: BLE001
+                logger.debug("group_discard failed", exc_info=True)
+
+    # --- From the browser ------------------------------------------------------------
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict):
+            await self.send_json({"type": "error", "error": "bad message"})
+            return
+        kind = content.get("type")
+        if kind == "subscribe":
+            await self._subscribe(content)
+        elif kind == "typing":
+            await self._typing(content)
+        elif kind == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.send_json({"type": "error", "error": "unknown message type"})
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if not text_data or len(text_data) > 4096:
+            await self.send_json({"type": "error", "error": "bad message"})
+            return
+        try:
+            content = await self.decode_json(text_data)
+        except ValueError:
+            await self.send_json({"type": "error", "error": "bad message"})
+            return
+        await self.receive_json(content)
+
+    async def _subscribe(self, content: dict) -> None:
+        stream = content.get("stream")
+        ref = content.get("id")
+        since = content.get("since") or 0
+        if stream not in STREAMS or not isinstance(since, int) or since < 0:
+            await self.send_json({"type": "error", "error": "bad subscription"})
+            return
+        if ref is not None and (not isinstance(ref, int) or isinstance(ref, bool)):
+            await self.send_json({"type": "error", "error": "bad subscription"})
+            return
+        groups = await database_sync_to_async(self._groups_for)(stream, ref)
+        if groups is None:
+            await self.send_json(
+                {"type": "error", "error": "not found", "stream": stream}
+            )
+            return
+        for group in self.stream_groups:
+            if group not in groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        for group in groups:
+            if group not in self.stream_groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+        self.stream, self.stream_groups = (stream, ref), groups
+        await self.send_json({"type": "subscribed", "stream": stream, "id": ref})
+        if since:
+            items, stale = await database_sync_to_async(self._missed)(
+                stream, ref, since
+            )
+            for item in items:
+                await self.send_json(item)
+            await self.send_json({"type": "caught_up", "stale": stale})
+
+    async def _typing(self, content: dict) -> None:
+        conversation_id = content.get("conversation")
+        if not isinstance(conversation_id, int) or isinstance(conversation_id, bool):
+            return
+        now = time.monotonic()
+        if now - self.last_typing.get(conversation_id, 0) < TYPING_INTERVAL:
+            return
+        self.last_typing[conversation_id] = now
+        others = await database_sync_to_async(self._conversation_others)(
+            conversation_id
+        )
+        if others is None:
+            await self.send_json({"type": "error", "error": "not found"})
+            return
+        await self._send_to_groups(
+            [user_group(uid) for uid in others],
+            {
+                "type": "conv.typing",
+                "conversation": conversation_id,
+                "user_id": self.user.pk,
+                "name": str(self.user),
+            },
+        )
+
+    async def _send_to_groups(self, groups: list[str], event: dict) -> None:
+        try:
+            await asyncio.gather(
+                *(self.channel_layer.group_send(group, event) for group in groups)
+            )
+        except Exception:  # noqa: BLE001 - typing indicators are best effort
+            logger.debug("typing announcement failed", exc_info=True)
+
+    # --- From the channel layer ---------------------------------------------------
+
+    async def post_event(self, event):
+        key = (event["id"], event["action"])
+        if key in self.seen:
+            return
+        if event["action"] != "remove":
+            if event["author_id"] in self.silenced:
+                return
+            if not self._may_see(event):
+                return
+        self.seen.append(key)
+        await self.send_json(
+            {
+                "type": f"post.{event['action']}",
+                "id": event["id"],
+                "parent_id": event.get("parent_id"),
+                "html": event.get("html", ""),
+            }
+        )
+
+    async def conv_message(self, event):
+        await self.send_json(
+            {
+                "type": "message.new",
+                "conversation": event["conversation"],
+                "id": event["id"],
+                "author_id": event["author_id"],
+                "html": event["html"]
+                if self.stream == ("conversation", event["conversation"])
+                else "",
+            }
+        )
+
+    async def conv_typing(self, event):
+        if event["user_id"] != self.user.pk and self.stream == (
+            "conversation",
+            event["conversation"],
+        ):
+            await self.send_json(
+                {
+                    "type": "typing",
+                    "conversation": event["conversation"],
+                    "name": event["name"],
+                }
+            )
+
+    async def counts(self, event):
+        await self.send_json(
+            {
+                "type": "counts",
+                "notifications": event["notifications"],
+                "messages": event["messages"],
+            }
+        )
+
+    async def relations_changed(self, event):
+        await database_sync_to_async(self._load_viewer)()
+
+    async def auth_revoked(self, event):
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    async def session_ended(self, event):
+        if constant_time_compare(event.get("session", ""), self.session_digest):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+
+    # --- Checks ----------------------------------------------------------------------
+
+    def _may_see(self, event: dict) -> bool:
+        """The policy's own answer, from what the event carries (no query)."""
+        unit = group = None
+        if event.get("audience_unit_id"):
+            unit = SimpleNamespace(
+                pk=event["audience_unit_id"], path=event["audience_unit_path"]
+            )
+        if event.get("audience_group_id"):
+            group = SimpleNamespace(pk=event["audience_group_id"])
+        return access.in_audience(self.user, event["audience"], unit, group)
+
+    async def _recheck_loop(self) -> None:
+        interval = getattr(settings, "MESSAGING_WS_RECHECK_SECONDS", 60)
+        while True:
+            await asyncio.sleep(interval)
+            still_valid = await database_sync_to_async(self._still_valid)()
+            if not still_valid:
+                await self.close(code=CLOSE_UNAUTHENTICATED)
+                return
+
+    def _still_valid(self) -> bool:
+        """The account is active and the session or token that opened the socket lives;
+        the viewer (home cell, offices, groups) is reloaded on the way."""
+        user = User.objects.filter(pk=self.user.pk).first()
+        if user is None or not user.is_active:
+            return False
+        token_id = self.scope.get("auth_token_id")
+        if token_id is not None:
+            if not ApiToken.objects.filter(
+                pk=token_id, revoked_at__isnull=True
+            ).exists():
+                return False
+        else:
+            session = self.scope.get("session")
+            session_hash = (
+                session.get(HASH_SESSION_KEY) if session is not None else None
+            )
+            if not session_hash or not constant_time_compare(
+                session_hash, user.get_session_auth_hash()
+            ):
+                return False
+            if session.session_key and not session.exists(session.session_key):
+                return False
+        self.user = user
+        self._load_viewer()
+        return True
+
+    def _load_viewer(self) -> None:
+        access.forget_viewer(self.user)
+        self.viewer = access.viewer_for(self.user)
+        silenced = set(
+            Relation.objects.filter(
+                owner_id=self.user.pk,
+                kind__in=[Relation.Kind.MUTE, Relation.Kind.BLOCK],
+            ).values_list("target_id", flat=True)
+        )
+        silenced.update(
+            Relation.objects.filter(
+                target_id=self.user.pk, kind=Relation.Kind.BLOCK
+            ).values_list("owner_id", flat=True)
+        )
+        self.silenced = silenced
+
+    def _groups_for(self, stream: str, ref: int | None) -> list[str] | None:
+        """The channel-layer groups of a stream; None when the user may not see it."""
+        viewer = self.viewer
+        if stream == "home":
+            groups = [broadcast.unit_group(pk) for pk in sorted(viewer.home_chain_ids)]
+            groups += [broadcast.group_group(pk) for pk in sorted(viewer.group_ids)]
+            follows = (
+                Relation.objects.filter(
+                    owner_id=self.user.pk, kind=Relation.Kind.FOLLOW
+                )
+                .order_by("-created")
+                .values_list("target_id", flat=True)[:MAX_LIVE_FOLLOWS]
+            )
+            groups += [broadcast.author_group(pk) for pk in [self.user.pk, *follows]]
+            return groups
+        if stream == "public":
+            return [broadcast.PUBLIC_GROUP]
+        if ref is None:
+            return None
+        if stream == "unit":
+            return [broadcast.unit_group(ref)]
+        if stream == "group":
+            if ref not in viewer.group_ids and not viewer.is_superuser:
+                return None
+            return [broadcast.group_group(ref)]
+        if stream == "tag":
+            return [broadcast.tag_group(ref)]
+        if stream == "author":
+            return [broadcast.author_group(ref)]
+        if stream == "thread":
+            visible = Post.objects.filter(pk=ref).filter(
+                access.visible_filter(self.user)
+            )
+            return [broadcast.thread_group(ref)] if visible.exists() else None
+        if stream == "conversation":
+            if self._conversation_others(ref) is None:
+                return None
+            return []  # messages come through the user group
+        return None
+
+    def _conversation_others(self, conversation_id: int) -> list[int] | None:
+        rows = list(
+            Participant.objects.filter(
+                conversation_id=conversation_id, left_at__isnull=True
+            ).values_list("user_id", flat=True)
+        )
+        if self.user.pk not in rows:
+            return None
+        return [uid for uid in rows if uid != self.user.pk]
+
+    def _missed(
+        self, stream: str, ref: int | None, since: int
+    ) -> tuple[list[dict], bool]:
+        """What the tab missed since item `since`, read from the database."""
+        if stream == "conversation":
+            conversation = SimpleNamespace(pk=ref)
+            messages, stale = selectors.messages_since(conversation, since)
+            return [
+                {
+                    "type": "message.new",
+                    "conversation": ref,
+                    "id": message.pk,
+                    "author_id": message.author_id,
+                    "html": render_to_string(
+                        "messaging/_message.html",
+                        {"message": message, "user": self.user},
+                    ),
+                }
+                for message in messages
+            ], stale
+        if stream == "thread":
+            rows = list(
+                Post.objects.filter(root_id=ref, parent__isnull=False, id__gt=since)
+                .filter(access.visible_filter(self.user))
+                .exclude(author_id__in=self.silenced)
+                .select_related(*selectors.POST_RELATED)
+                .order_by("id")[: selectors.CATCH_UP_LIMIT + 1]
+            )
+            stale = len(rows) > selectors.CATCH_UP_LIMIT
+            posts = selectors.decorate(rows[: selectors.CATCH_UP_LIMIT], self.user)
+            template = "messaging/_reply.html"
+        else:
+            scope = {
+                "home": lambda: selectors.home_scope(self.user),
+                "public": lambda: (
+                    Q(audience=Audience.PUBLIC) & ~Q(kind=Post.Kind.BOOST)
+                ),
+                "unit": lambda: Q(unit_id=ref),
+                "group": lambda: Q(audience_group_id=ref) & ~Q(kind=Post.Kind.BOOST),
+                "tag": lambda: Q(hashtags__id=ref) & ~Q(kind=Post.Kind.BOOST),
+                "author": lambda: Q(author_id=ref),
+            }[stream]()
+            posts, stale = selectors.timeline_since(self.user, scope, since)
+            selectors.decorate(posts, self.user)
+            template = "messaging/_post.html"
+        return [
+            {
+                "type": "post.new",
+                "id": post.pk,
+                "parent_id": post.parent_id,
+                "html": render_to_string(
+                    template, {"post": post, "live": True, "user": self.user}
+                ),
+            }
+            for post in posts
+        ], stale
