@@ -73,6 +73,9 @@ class UnitMembers(APIView):
             status=request.query_params.get("status", ""),
             after=request.query_params.get("after"),
         )
+        services.personal_data_access_record(
+            by=request.user, unit=unit, kind="view", count=len(page.items)
+        )
         return Response(
             {
                 "results": MemberRowSerializer(page.items, many=True).data,

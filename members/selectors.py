@@ -71,3 +71,12 @@ def membership_history(*, member) -> QuerySet[Membership]:
         .select_related("unit")
         .order_by("-started_on", "-pk")
     )
+
+
+def unit_members_for_export(*, unit: Unit) -> list[Membership]:
+    return list(
+        Membership.objects.current()
+        .filter(unit__path__startswith=unit.path)
+        .select_related("user", "unit")
+        .order_by("unit__path", "user__display_name")
+    )

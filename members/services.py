@@ -414,3 +414,15 @@ def profile_update(*, user: User, **fields) -> User:
     user.full_clean(exclude=["password", "email"])
     user.save(update_fields=list(fields))
     return user
+
+
+def personal_data_access_record(*, by: User, unit: Unit, kind: str, count: int) -> None:
+    """Record that `by` viewed or exported the personal data of `count` members of
+    `unit` in bulk (the party must be able to say who saw its members' list)."""
+    audit_record(
+        actor=by,
+        action=f"members.{kind}",
+        target=unit,
+        unit=unit,
+        data={"count": count},
+    )

@@ -24,6 +24,11 @@ urlpatterns = [
         name="application_decide",
     ),
     path("units/<slug:slug>/members/", views.unit_members, name="unit_members"),
+    path(
+        "units/<slug:slug>/members.csv",
+        views.unit_members_export,
+        name="unit_members_export",
+    ),
     path("units/<slug:slug>/invite/", views.unit_invite, name="unit_invite"),
     path("units/<slug:slug>/audit/", views.unit_audit, name="unit_audit"),
 ]

@@ -1,10 +1,12 @@
 """Web pages about people: joining, invitations, profile, tokens, secretary screens."""
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -219,15 +221,56 @@ def unit_members(request, slug: str):
         status=data.get("status", ""),
         after=request.GET.get("after"),
     )
+    services.personal_data_access_record(
+        by=request.user, unit=unit, kind="view", count=len(page.items)
+    )
     context = {
         "unit": unit,
         "form": form,
         "page": page,
         "can_admin": access.can(request.user, "member.invite", unit),
+        "can_export": access.can(request.user, "member.view_personal", unit),
     }
     if request.htmx:
         return render(request, "members/unit_members.html#rows", context)
     return render(request, "members/unit_members.html", context)
+
+
+@login_required
+def unit_members_export(request, slug: str):
+    """Every current member of the unit and below as CSV (recorded in the trail)."""
+    unit = _unit_for(request, "member.view_personal", slug)
+    rows = selectors.unit_members_for_export(unit=unit)
+    services.personal_data_access_record(
+        by=request.user, unit=unit, kind="export", count=len(rows)
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="members-{unit.slug}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Name"),
+            _("E-mail address"),
+            _("Phone"),
+            _("Commune"),
+            _("Cell"),
+            _("Status"),
+            _("Since"),
+        ]
+    )
+    for m in rows:
+        writer.writerow(
+            [
+                m.user.display_name,
+                m.user.email,
+                m.user.phone,
+                m.user.commune,
+                m.unit.name,
+                m.get_status_display(),
+                m.started_on.isoformat(),
+            ]
+        )
+    return response
 
 
 @login_required

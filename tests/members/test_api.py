@@ -82,7 +82,7 @@ def test_unit_members_query_count_does_not_grow_with_members(
     for _ in range(30):
         make_member(tree.cell_a1y)
     client = api_as(section_secretary)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         response = client.get(f"/api/v1/units/{tree.section_a1.slug}/members/")
     assert len(response.json()["results"]) == 31
 

@@ -317,3 +317,23 @@ def test_mfa_activation_ends_the_other_sessions(member, client_as):
         sender=type(member), request=request, user=member, authenticator=None
     )
     assert phone.get("/units/").status_code == 302
+
+
+def test_members_export_is_recorded_in_the_trail(
+    tree, member, section_secretary, client_as
+):
+    from organising.audit.models import AuditEntry
+
+    response = client_as(section_secretary).get(
+        f"/units/{tree.section_a1.slug}/members.csv"
+    )
+    assert response["Content-Type"].startswith("text/csv")
+    assert member.email in response.content.decode()
+    entry = AuditEntry.objects.get(action="members.export")
+    assert entry.actor == section_secretary and entry.data["count"] == 2
+
+
+def test_officer_without_secretary_office_cannot_export(tree, make_member, client_as):
+    officer = make_member(tree.cell_a1x, roles=[(tree.section_a1, "officer")])
+    response = client_as(officer).get(f"/units/{tree.section_a1.slug}/members.csv")
+    assert response.status_code == 403
