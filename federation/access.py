@@ -35,6 +35,11 @@ UNIT_ACTIONS: dict[str, frozenset[str]] = {
     "dues.manage": frozenset({TREASURER}),
     "dues.report": frozenset({TREASURER, SECRETARY}),
     "dues.schedule": frozenset({TREASURER}),
+    # Amounts and standing per member: treasurers and secretaries (not officers).
+    "dues.member_amounts": frozenset({TREASURER, SECRETARY}),
+    # A member's declared income bracket and full IBAN: treasurers only.
+    "dues.bracket_view": frozenset({TREASURER}),
+    "dues.mandate_view": frozenset({TREASURER}),
     "audit.view": frozenset({SECRETARY}),
 }
 

@@ -1,0 +1,128 @@
+"""What a member owes: the schedule's rules as pure functions over loaded rows.
+
+Everything is integer cents and basis points; a rate applied to an income is
+rounded half up to the cent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from . import periods
+from .models import Bracket, ReducedRate, Schedule
+
+BASIS = 10_000
+
+
+def apply_rate(amount_cents: int, rate_bp: int) -> int:
+    """`rate_bp` basis points of `amount_cents`, rounded half up to the cent."""
+    return (amount_cents * rate_bp + BASIS // 2) // BASIS
+
+
+@dataclass(frozen=True)
+class LoadedSchedule:
+    """A schedule with its brackets (ascending), reduced rates and shares loaded."""
+
+    schedule: Schedule
+    brackets: tuple[Bracket, ...]
+    reduced: dict[str, ReducedRate]
+    shares: dict[int, int]  # level depth -> basis points
+
+    @property
+    def period(self) -> str:
+        return self.schedule.period
+
+    @property
+    def months(self) -> int:
+        return periods.MONTHS_IN[self.schedule.period]
+
+    def covers(self, day: date) -> bool:
+        return self.schedule.covers(day)
+
+    def upper_of(self, bracket: Bracket) -> int | None:
+        """The bracket's (exclusive) upper bound: the next bracket's lower bound."""
+        for index, candidate in enumerate(self.brackets):
+            if candidate.lower_cents == bracket.lower_cents:
+                following = self.brackets[index + 1 : index + 2]
+                return following[0].lower_cents if following else None
+        return None
+
+    def bracket_for_income(self, income_cents: int) -> Bracket:
+        """The bracket whose range holds a net monthly income."""
+        found = self.brackets[0]
+        for bracket in self.brackets:
+            if bracket.lower_cents <= income_cents:
+                found = bracket
+        return found
+
+    def bracket_monthly_cents(self, bracket: Bracket) -> int:
+        return max(
+            self.schedule.minimum_monthly_cents,
+            apply_rate(bracket.lower_cents, bracket.rate_bp),
+        )
+
+    def monthly_cents(
+        self, *, income_floor_cents: int | None, category: str = ""
+    ) -> int:
+        """The monthly dues of a member who declared the bracket starting at
+        `income_floor_cents` (None: nothing declared yet, the minimum applies)."""
+        if income_floor_cents is None:
+            normal = self.schedule.minimum_monthly_cents
+            bracket_upper = None
+        else:
+            bracket = self.bracket_for_income(income_floor_cents)
+            normal = self.bracket_monthly_cents(bracket)
+            bracket_upper = self.upper_of(bracket)
+        reduced = self.reduced.get(category) if category else None
+        if reduced is not None and _reduced_applies(
+            reduced, bracket_upper, income_floor_cents
+        ):
+            # A reduced rate never makes anyone pay more than the normal rate.
+            return min(reduced.monthly_cents, normal)
+        return normal
+
+    def period_cents(
+        self, *, income_floor_cents: int | None, category: str = ""
+    ) -> int:
+        """The dues of one period of this schedule (months x the monthly amount)."""
+        return self.months * self.monthly_cents(
+            income_floor_cents=income_floor_cents, category=category
+        )
+
+
+def _reduced_applies(
+    reduced: ReducedRate, bracket_upper: int | None, income_floor: int | None
+) -> bool:
+    ceiling = reduced.income_ceiling_cents
+    if ceiling is None:
+        return True
+    if income_floor is None:
+        return True  # nothing declared: the minimum is below any ceiling anyway
+    # The whole bracket must lie below the ceiling: its upper bound is at most it.
+    return bracket_upper is not None and bracket_upper <= ceiling
+
+
+def load_schedules() -> list[LoadedSchedule]:
+    """Every schedule with its rules, oldest first (a handful of rows: 4 queries)."""
+    schedules = list(
+        Schedule.objects.order_by("valid_from").prefetch_related(
+            "brackets", "reduced_rates", "shares__level"
+        )
+    )
+    return [
+        LoadedSchedule(
+            schedule=s,
+            brackets=tuple(sorted(s.brackets.all(), key=lambda b: b.lower_cents)),
+            reduced={r.category: r for r in s.reduced_rates.all()},
+            shares={share.level.depth: share.share_bp for share in s.shares.all()},
+        )
+        for s in schedules
+    ]
+
+
+def schedule_on(schedules: list[LoadedSchedule], day: date) -> LoadedSchedule | None:
+    for loaded in schedules:
+        if loaded.covers(day):
+            return loaded
+    return None

@@ -1,0 +1,220 @@
+"""Helpers every dues service shares: settings, scope checks, input rules."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from federation import access
+from members.models import Membership
+
+from .. import periods as P
+from ..models import Method
+from ..rates import LoadedSchedule, load_schedules, schedule_on
+
+MAX_KEY_LENGTH = 120
+
+
+def setting(name: str, default):
+    """A dues setting, read when needed (never at import time)."""
+    return getattr(settings, name, default)
+
+
+class IdempotencyConflict(ValidationError):
+    """The idempotency key was already used for a different request."""
+
+
+def fingerprint(**fields) -> str:
+    canonical = json.dumps(fields, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_key(key: str) -> str:
+    key = (key or "").strip()
+    if not key:
+        raise ValidationError({"idempotency_key": _("An idempotency key is required.")})
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValidationError(
+            {"idempotency_key": _("The idempotency key is too long (120 at most).")}
+        )
+    return key
+
+
+def check_amount(amount_cents, field: str = "amount_cents") -> int:
+    """A positive whole number of cents, under the party's ceiling for one payment."""
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
+        raise ValidationError({field: _("Give the amount as a whole number of cents.")})
+    if amount_cents <= 0:
+        raise ValidationError({field: _("The amount must be more than zero.")})
+    ceiling = setting("DUES_MAX_PAYMENT_CENTS", 750_000)
+    if amount_cents > ceiling:
+        raise ValidationError(
+            {
+                field: _("%(amount)s € is above the %(max)s € a payment may be.")
+                % {"amount": cents_str(amount_cents), "max": cents_str(ceiling)}
+            }
+        )
+    return amount_cents
+
+
+def parse_euros(text: str, field: str = "amount") -> int:
+    """Cents from "12", "12.5", "12,50", "1 234,50 €"; refuses fractions of a cent."""
+    cleaned = (
+        (text or "")
+        .replace("\u00a0", "")
+        .replace("\u202f", "")
+        .replace(" ", "")
+        .replace("€", "")
+        .replace("EUR", "")
+        .strip()
+    )
+    if "," in cleaned and "." in cleaned:
+        # 1.234,50 (French thousands) or 1,234.50 (English thousands).
+        if cleaned.rfind(",") > cleaned.rfind("."):
+            cleaned = cleaned.replace(".", "").replace(",", ".")
+        else:
+            cleaned = cleaned.replace(",", "")
+    else:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        value = Decimal(cleaned)
+    except (InvalidOperation, ValueError):
+        raise ValidationError(
+            {field: _("%(v)s is not an amount.") % {"v": text}}
+        ) from None
+    if not value.is_finite():
+        raise ValidationError({field: _("%(v)s is not an amount.") % {"v": text}})
+    cents = value * 100
+    if cents != cents.to_integral_value():
+        raise ValidationError(
+            {field: _("%(v)s has a fraction of a cent.") % {"v": text}}
+        )
+    return int(cents)
+
+
+def cents_str(cents: int) -> str:
+    return f"{Decimal(cents) / 100:.2f}"
+
+
+def check_method(method: str, cheque_number: str) -> None:
+    if method not in Method.values:
+        raise ValidationError({"method": _("Choose a payment method.")})
+    if method == Method.CHEQUE and not (cheque_number or "").strip():
+        raise ValidationError({"cheque_number": _("Give the cheque number.")})
+
+
+def check_paid_on(paid_on: date, *, allow_future: bool = False) -> date:
+    if not isinstance(paid_on, date):
+        raise ValidationError({"paid_on": _("Give the date of the payment.")})
+    today = timezone.localdate()
+    if not allow_future and paid_on > today:
+        raise ValidationError({"paid_on": _("The payment date is in the future.")})
+    if paid_on.year < 2000:
+        raise ValidationError(
+            {"paid_on": _("The payment date is too far in the past.")}
+        )
+    return paid_on
+
+
+def home_membership(member) -> Membership | None:
+    return (
+        Membership.objects.current()
+        .filter(user_id=member.pk)
+        .select_related("unit")
+        .first()
+    )
+
+
+def adherent_membership(member) -> Membership:
+    """The member's current membership as an adherent, or a ValidationError."""
+    membership = home_membership(member)
+    if membership is None or membership.status != Membership.Status.ADHERENT:
+        raise ValidationError(
+            {"member": _("%(name)s is not a current adherent.") % {"name": member}}
+        )
+    return membership
+
+
+def require_member_scope(by, action: str, member) -> Membership:
+    """The member's home membership, if `by` may do `action` there (dues are kept by
+    the treasurers of the member's cell and of every unit above it)."""
+    membership = home_membership(member)
+    if membership is None or not access.can(by, action, membership.unit):
+        raise PermissionDenied(
+            _("%(name)s is not a member of a unit you keep the dues of.")
+            % {"name": member}
+        )
+    return membership
+
+
+def current_schedule(
+    schedules: list[LoadedSchedule] | None = None, on: date | None = None
+):
+    schedules = load_schedules() if schedules is None else schedules
+    return schedule_on(schedules, on or timezone.localdate())
+
+
+def check_periods(
+    keys_or_dates: list, schedules: list[LoadedSchedule], *, field: str = "periods"
+) -> list[date]:
+    """Period starts from keys ("2025-03") or dates, each inside a schedule, a period
+    of that schedule's kind, not too far ahead; in order, without repeats."""
+    out: list[date] = []
+    today = timezone.localdate()
+    ahead = setting("DUES_MAX_PERIODS_AHEAD_MONTHS", 12)
+    limit = P.add_months(today, ahead + 1)
+    for raw in keys_or_dates:
+        if isinstance(raw, date):
+            start, kind = raw, None
+        else:
+            start, kind = P.parse_period_key(str(raw))
+        loaded = schedule_on(schedules, start)
+        if loaded is None:
+            raise ValidationError(
+                {
+                    field: _("No dues schedule covers %(period)s.")
+                    % {"period": raw if kind else start.isoformat()}
+                }
+            )
+        if (kind is not None and kind != loaded.period) or not P.is_period_start(
+            start, loaded.period
+        ):
+            raise ValidationError(
+                {
+                    field: _("%(period)s is not a %(kind)s period of the schedule.")
+                    % {
+                        "period": raw,
+                        "kind": loaded.schedule.get_period_display(),
+                    }
+                }
+            )
+        if start >= limit:
+            raise ValidationError(
+                {
+                    field: _("%(period)s is more than %(n)s months ahead.")
+                    % {"period": raw, "n": ahead}
+                }
+            )
+        if start in out:
+            raise ValidationError({field: _("A period is given twice.")})
+        out.append(start)
+    return sorted(out)
+
+
+def label_period(start: date, schedules: list[LoadedSchedule]) -> str:
+    loaded = schedule_on(schedules, start)
+    return P.period_key(start, loaded.period if loaded else P.MONTHLY)
+
+
+def split_evenly(amount_cents: int, parts: int) -> list[int]:
+    """`amount_cents` in `parts` shares that differ by one cent at most (the first
+    ones take the extra cents) and add up exactly."""
+    base, extra = divmod(amount_cents, parts)
+    return [base + (1 if index < extra else 0) for index in range(parts)]

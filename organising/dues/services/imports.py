@@ -1,0 +1,547 @@
+"""Importing a bank statement or a spreadsheet (CSV): every line is matched to a
+member or reported as not matched, shown to the treasurer, and recorded only when
+they confirm. Each line carries an idempotency key made from its content, so a line
+seen twice (the same file imported again, overlapping statements) records once."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from federation import access
+from federation.models import Unit
+from members.models import Membership, User
+from organising.audit.services import audit_record
+
+from ..models import Import, ImportLine, LedgerEntry, LedgerLine, Method, Source
+from ..rates import load_schedules
+from .base import (
+    check_amount,
+    check_method,
+    check_paid_on,
+    check_periods,
+    parse_euros,
+    setting,
+)
+from .ledger import (
+    CHUNK,
+    balances_refresh,
+    outstanding_by_period,
+    payment_plan,
+    payment_record,
+)
+
+ENCODINGS = {"utf-8": "UTF-8", "cp1252": "Windows-1252 (Excel, older banks)"}
+
+# Accepted column names (lower case, without accents) for each field.
+COLUMNS = {
+    "date": {
+        "date",
+        "paid_on",
+        "date de paiement",
+        "date operation",
+        "date d'operation",
+        "date valeur",
+        "date de valeur",
+        "jour",
+    },
+    "amount": {
+        "amount",
+        "montant",
+        "credit",
+        "somme",
+        "amount_eur",
+        "montant (eur)",
+        "montant eur",
+        "credit (eur)",
+    },
+    "email": {"email", "e-mail", "courriel", "mail", "adresse e-mail"},
+    "member": {
+        "member",
+        "member reference",
+        "reference adherent",
+        "numero adherent",
+        "adherent",
+        "member_ref",
+    },
+    "name": {
+        "name",
+        "nom",
+        "payer",
+        "payeur",
+        "nom du payeur",
+        "emetteur",
+        "donneur d'ordre",
+    },
+    "label": {"label", "libelle", "description", "communication", "motif", "details"},
+    "method": {"method", "mode", "moyen", "mode de paiement", "moyen de paiement"},
+    "periods": {"periods", "periodes", "period", "periode", "mois"},
+    "reference": {
+        "reference",
+        "ref",
+        "transaction",
+        "reference operation",
+        "id",
+        "numero",
+    },
+    "note": {"note", "commentaire", "remarque"},
+}
+METHODS = {
+    "cash": Method.CASH,
+    "especes": Method.CASH,
+    "espece": Method.CASH,
+    "cheque": Method.CHEQUE,
+    "chq": Method.CHEQUE,
+    "check": Method.CHEQUE,
+    "transfer": Method.TRANSFER,
+    "virement": Method.TRANSFER,
+    "vir": Method.TRANSFER,
+    "direct_debit": Method.DIRECT_DEBIT,
+    "prelevement": Method.DIRECT_DEBIT,
+    "card": Method.CARD,
+    "carte": Method.CARD,
+    "cb": Method.CARD,
+}
+MEMBER_REF = re.compile(r"\bMLG-?(\d{1,12})\b", re.IGNORECASE)
+
+
+def member_reference(user) -> str:
+    """The reference a member writes on a transfer so that imports find them."""
+    return f"MLG{user.pk}"
+
+
+def _plain(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _decode(content: bytes, encoding: str) -> str:
+    if (
+        content[:4] == b"PK\x03\x04"
+        or content[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    ):
+        raise ValidationError(
+            {
+                "file": _(
+                    "This is a spreadsheet, not CSV: save it as CSV, then import it."
+                )
+            }
+        )
+    if encoding not in ENCODINGS:
+        raise ValidationError({"encoding": _("Choose an encoding.")})
+    try:
+        text = content.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+    except UnicodeDecodeError:
+        raise ValidationError(
+            {
+                "file": _(
+                    "The file is not in %(encoding)s: export it again as “CSV UTF-8”, "
+                    "or choose Windows-1252 if it comes from an older program."
+                )
+                % {"encoding": ENCODINGS[encoding]}
+            }
+        ) from None
+    if "\x00" in text:
+        raise ValidationError({"file": _("This does not look like a CSV text file.")})
+    return text
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for index, name in enumerate(header):
+        plain = _plain(name)
+        for field, names in COLUMNS.items():
+            if plain in names and field not in found:
+                found[field] = index
+    return found
+
+
+def _parse_date(text: str) -> date:
+    text = (text or "").strip()
+    for layout in ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y", "%d-%m-%Y"):
+        try:
+            return datetime.strptime(text, layout).date()
+        except ValueError:
+            continue
+    raise ValidationError(
+        {
+            "date": _("%(v)s is not a date (write 2025-03-31 or 31/03/2025).")
+            % {"v": text}
+        }
+    )
+
+
+def _line_key(
+    member_id: int, paid_on: date, amount: int, reference: str, occurrence: int
+) -> str:
+    digest = hashlib.sha256(
+        f"{member_id}|{paid_on.isoformat()}|{amount}|{_plain(reference)}|{occurrence}".encode()
+    ).hexdigest()
+    return f"import:{digest[:64]}"
+
+
+class _Matcher:
+    """Finds the member a line is about, among the current members of the unit."""
+
+    def __init__(self, unit: Unit, emails: set[str], refs: set[int], need_names: bool):
+        scope = Membership.objects.current().filter(unit__path__startswith=unit.path)
+        self.by_email = (
+            dict(
+                scope.filter(user__email__in=emails).values_list(
+                    "user__email", "user_id"
+                )
+            )
+            if emails
+            else {}
+        )
+        self.by_ref = (
+            set(scope.filter(user_id__in=refs).values_list("user_id", flat=True))
+            if refs
+            else set()
+        )
+        self.by_name: dict[str, list[int]] = defaultdict(list)
+        if need_names:
+            for user_id, name in scope.values_list("user_id", "user__display_name"):
+                self.by_name[_plain(name)].append(user_id)
+
+    def match(
+        self, *, email: str, texts: list[str], name: str
+    ) -> tuple[int | None, str]:
+        if email:
+            user_id = self.by_email.get(email.strip().lower())
+            if user_id:
+                return user_id, ""
+        for text in texts:
+            for found in MEMBER_REF.findall(text or ""):
+                if int(found) in self.by_ref:
+                    return int(found), ""
+        if name:
+            candidates = self.by_name.get(_plain(name), [])
+            if len(candidates) == 1:
+                return candidates[0], ""
+            if len(candidates) > 1:
+                return None, _("Several members have this name: add their e-mail.")
+        return None, _("No member of the unit matches this line.")
+
+
+@transaction.atomic
+def import_create(
+    *, unit: Unit, by, filename: str, content: bytes, encoding: str = "utf-8"
+) -> Import:
+    """Read a CSV file and prepare its preview: each line matched, invalid or already
+    recorded. Nothing is recorded until `import_confirm`."""
+    access.require(by, "dues.manage", unit)
+    if len(content) > setting("DUES_IMPORT_MAX_BYTES", 5 * 1024 * 1024):
+        raise ValidationError({"file": _("The file is too large (5 MB at most).")})
+    text = _decode(content, encoding)
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=";,\t")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ";"
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        raise ValidationError({"file": _("The file is empty.")}) from None
+    columns = _columns(header)
+    missing = [name for name in ("date", "amount") if name not in columns]
+    if missing or not ({"email", "member", "name", "label"} & set(columns)):
+        raise ValidationError(
+            {
+                "file": _(
+                    "The columns are not the expected ones. Needed: a date, an amount, "
+                    "and the member's e-mail, reference or name. Found: %(found)s."
+                )
+                % {"found": ", ".join(h.strip() for h in header if h.strip()) or "—"}
+            }
+        )
+    try:
+        rows = [row for row in reader if any(cell.strip() for cell in row)]
+    except csv.Error as error:
+        raise ValidationError(
+            {"file": _("The CSV file is malformed: %(e)s") % {"e": error}}
+        ) from None
+    limit = setting("DUES_IMPORT_MAX_LINES", 20_000)
+    if len(rows) > limit:
+        raise ValidationError(
+            {"file": _("Too many lines (%(n)s at most).") % {"n": limit}}
+        )
+    if not rows:
+        raise ValidationError({"file": _("The file has no line under its header.")})
+
+    def cell(row: list[str], field: str) -> str:
+        index = columns.get(field)
+        return row[index].strip() if index is not None and index < len(row) else ""
+
+    emails = {cell(r, "email").lower() for r in rows if cell(r, "email")}
+    refs = {
+        int(found)
+        for r in rows
+        for text in (cell(r, "member"), cell(r, "label"), cell(r, "reference"))
+        for found in MEMBER_REF.findall(text)
+    }
+    need_names = "name" in columns
+    matcher = _Matcher(unit, emails, refs, need_names)
+    schedules = load_schedules()
+    batch = Import.objects.create(
+        unit=unit,
+        filename=(filename or "import.csv")[:200],
+        sha256=hashlib.sha256(content).hexdigest(),
+        created_by=by,
+    )
+    lines: list[ImportLine] = []
+    seen: Counter = Counter()
+    for number, row in enumerate(rows, start=2):
+        raw = {
+            header[i].strip() or f"col{i + 1}": value
+            for i, value in enumerate(row)
+            if i < len(header)
+        }
+        line = ImportLine(
+            batch=batch, line_number=number, raw=raw, status=ImportLine.Status.INVALID
+        )
+        lines.append(line)
+        try:
+            line.paid_on = check_paid_on(_parse_date(cell(row, "date")))
+            amount = parse_euros(cell(row, "amount"))
+            if amount <= 0:
+                raise ValidationError(
+                    _("Not a payment received (zero or negative amount).")
+                )
+            line.amount_cents = check_amount(amount)
+            method_text = _plain(cell(row, "method"))
+            line.method = METHODS.get(
+                method_text, Method.TRANSFER if not method_text else ""
+            )
+            check_method(line.method, "-")
+            periods_text = cell(row, "periods")
+            if periods_text:
+                keys = [k for k in re.split(r"[\s,|/+]+", periods_text) if k]
+                line.periods = [d.isoformat() for d in check_periods(keys, schedules)]
+        except ValidationError as error:
+            line.message = "; ".join(error.messages)[:300]
+            continue
+        line.reference = (cell(row, "reference") or cell(row, "label"))[:140]
+        member_id, why = matcher.match(
+            email=cell(row, "email"),
+            texts=[cell(row, "member"), cell(row, "label"), cell(row, "reference")],
+            name=cell(row, "name"),
+        )
+        if member_id is None:
+            line.status = ImportLine.Status.UNMATCHED
+            line.message = why
+            continue
+        line.member_id = member_id
+        identity = (member_id, line.paid_on, line.amount_cents, _plain(line.reference))
+        seen[identity] += 1
+        line.idempotency_key = _line_key(
+            member_id, line.paid_on, line.amount_cents, line.reference, seen[identity]
+        )
+        line.status = ImportLine.Status.MATCHED
+    _mark_duplicates(lines)
+    ImportLine.objects.bulk_create(lines, batch_size=CHUNK)
+    batch.counts = _counts(lines)
+    batch.save(update_fields=["counts"])
+    audit_record(
+        actor=by,
+        action="dues.import_create",
+        target=batch,
+        unit=unit,
+        data={"filename": batch.filename, **batch.counts},
+    )
+    return batch
+
+
+def _mark_duplicates(lines: list[ImportLine]) -> None:
+    keys = [
+        line.idempotency_key
+        for line in lines
+        if line.status == ImportLine.Status.MATCHED
+    ]
+    recorded: set[str] = set()
+    for index in range(0, len(keys), CHUNK):
+        recorded.update(
+            LedgerEntry.objects.filter(
+                idempotency_key__in=keys[index : index + CHUNK]
+            ).values_list("idempotency_key", flat=True)
+        )
+    for line in lines:
+        if (
+            line.status == ImportLine.Status.MATCHED
+            and line.idempotency_key in recorded
+        ):
+            line.status = ImportLine.Status.DUPLICATE
+            line.message = str(_("Already recorded (this line was imported before)."))
+
+
+def _counts(lines) -> dict:
+    counts = Counter(line.status for line in lines)
+    return {
+        "total": len(lines),
+        **{status: counts.get(status, 0) for status in ImportLine.Status.values},
+        "matched_cents": sum(
+            line.amount_cents or 0
+            for line in lines
+            if line.status == ImportLine.Status.MATCHED
+        ),
+    }
+
+
+@transaction.atomic
+def import_confirm(*, batch: Import, by) -> Import:
+    """Record every ready line of the import, each once. Confirming twice, or two
+    treasurers at once, records nothing more: the import row is locked and every
+    line's key is unique in the ledger."""
+    access.require(by, "dues.manage", batch.unit)
+    batch = Import.objects.select_for_update().select_related("unit").get(pk=batch.pk)
+    if batch.state == Import.State.CONFIRMED:
+        return batch
+    if batch.state != Import.State.PREVIEW:
+        raise ValidationError(_("This import was cancelled."))
+    lines = list(
+        batch.lines.filter(status=ImportLine.Status.MATCHED).order_by("line_number")
+    )
+    _mark_duplicates(lines)
+    # A member may have left the unit since the preview.
+    homes = dict(
+        Membership.objects.current()
+        .filter(
+            user_id__in={line.member_id for line in lines},
+            unit__path__startswith=batch.unit.path,
+        )
+        .values_list("user_id", "unit_id")
+    )
+    ready = []
+    for line in lines:
+        if line.status != ImportLine.Status.MATCHED:
+            continue
+        if line.member_id not in homes:
+            line.status = ImportLine.Status.UNMATCHED
+            line.message = str(_("This member is no longer in the unit."))
+            continue
+        ready.append(line)
+    recorded = 0
+    try:
+        with transaction.atomic():
+            recorded = _record_lines_bulk(ready, homes, by)
+    except IntegrityError:
+        # Another import recorded some of the same lines meanwhile: record them one
+        # by one, each idempotent, and let the repeated ones answer "already done".
+        recorded = _record_lines_one_by_one(ready, by)
+    now_done = {line.pk for line in ready if line.status == ImportLine.Status.RECORDED}
+    for status in (
+        ImportLine.Status.RECORDED,
+        ImportLine.Status.DUPLICATE,
+        ImportLine.Status.UNMATCHED,
+    ):
+        changed = [line for line in lines if line.status == status]
+        for index in range(0, len(changed), CHUNK):
+            chunk = changed[index : index + CHUNK]
+            ImportLine.objects.filter(pk__in=[line.pk for line in chunk]).update(
+                status=status
+            )
+            if status != ImportLine.Status.RECORDED:
+                for line in chunk:
+                    ImportLine.objects.filter(pk=line.pk).update(message=line.message)
+    all_lines = list(batch.lines.only("status", "amount_cents"))
+    batch.counts = {**_counts(all_lines), "recorded_now": recorded}
+    batch.state = Import.State.CONFIRMED
+    batch.confirmed_at = timezone.now()
+    batch.save(update_fields=["counts", "state", "confirmed_at"])
+    audit_record(
+        actor=by,
+        action="dues.import_confirm",
+        target=batch,
+        unit=batch.unit,
+        data={"recorded": recorded, "lines": len(now_done)},
+    )
+    return batch
+
+
+def _record_lines_bulk(lines: list[ImportLine], homes: dict[int, int], by) -> int:
+    if not lines:
+        return 0
+    schedules = load_schedules()
+    outstanding = outstanding_by_period(
+        {line.member_id for line in lines if not line.periods}
+    )
+    plans = []
+    for line in lines:
+        member = User(pk=line.member_id)
+        membership = Membership(user_id=line.member_id, unit_id=homes[line.member_id])
+        plan = payment_plan(
+            member=member,
+            membership=membership,
+            amount_cents=line.amount_cents,
+            paid_on=line.paid_on,
+            method=line.method,
+            idempotency_key=line.idempotency_key,
+            periods=[date.fromisoformat(p) for p in line.periods] or None,
+            reference=line.reference,
+            note=_("Imported line %(n)s") % {"n": line.line_number},
+            source=Source.IMPORT,
+            schedules=schedules,
+            outstanding=outstanding.setdefault(line.member_id, []),
+        )
+        plans.append(plan)
+    entries = [plan.entry(by) for plan in plans]
+    LedgerEntry.objects.bulk_create(entries, batch_size=CHUNK)
+    ledger_lines = [
+        ledger_line
+        for plan, entry in zip(plans, entries, strict=True)
+        for ledger_line in plan.lines(entry)
+    ]
+    LedgerLine.objects.bulk_create(ledger_lines, batch_size=CHUNK)
+    balances_refresh({plan.member_id for plan in plans})
+    for line in lines:
+        line.status = ImportLine.Status.RECORDED
+    return len(plans)
+
+
+def _record_lines_one_by_one(lines: list[ImportLine], by) -> int:
+    recorded = 0
+    for line in lines:
+        result = payment_record(
+            member=User.objects.get(pk=line.member_id),
+            amount_cents=line.amount_cents,
+            paid_on=line.paid_on,
+            method=line.method,
+            by=by,
+            idempotency_key=line.idempotency_key,
+            periods=[date.fromisoformat(p) for p in line.periods] or None,
+            reference=line.reference,
+            note=_("Imported line %(n)s") % {"n": line.line_number},
+            source=Source.IMPORT,
+        )
+        if result.created:
+            line.status = ImportLine.Status.RECORDED
+            recorded += 1
+        else:
+            line.status = ImportLine.Status.DUPLICATE
+            line.message = str(_("Already recorded (this line was imported before)."))
+    return recorded
+
+
+@transaction.atomic
+def import_cancel(*, batch: Import, by) -> Import:
+    access.require(by, "dues.manage", batch.unit)
+    batch = Import.objects.select_for_update().get(pk=batch.pk)
+    if batch.state == Import.State.PREVIEW:
+        batch.state = Import.State.CANCELLED
+        batch.save(update_fields=["state"])
+        audit_record(
+            actor=by, action="dues.import_cancel", target=batch, unit=batch.unit
+        )
+    return batch

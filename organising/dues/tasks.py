@@ -1,0 +1,24 @@
+"""Celery jobs of the dues capability (scheduled by beat). Each one calls a service
+that is safe to run twice, by two workers at once."""
+
+from celery import shared_task
+
+from .services import charges_issue, reminders_send, treasurer_summaries_send
+
+
+@shared_task(name="organising.dues.tasks.charges_issue_task")
+def charges_issue_task() -> int:
+    """Call the current period's dues of every adherent not called yet."""
+    return charges_issue()
+
+
+@shared_task(name="organising.dues.tasks.reminders_send_task")
+def reminders_send_task() -> int:
+    """Remind late members, once per period each."""
+    return reminders_send()
+
+
+@shared_task(name="organising.dues.tasks.treasurer_summaries_task")
+def treasurer_summaries_task() -> int:
+    """Send each treasurer the monthly summary of their unit, once a month."""
+    return treasurer_summaries_send()

@@ -1,0 +1,40 @@
+"""Template filters for amounts in cents and rates in basis points."""
+
+from decimal import Decimal
+
+from django import template
+from django.utils.formats import number_format
+
+register = template.Library()
+
+
+@register.filter
+def euros(cents) -> str:
+    """12345 -> "123,45 €" (in the active language's number format)."""
+    if cents is None or cents == "":
+        return "—"
+    value = Decimal(int(cents)) / 100
+    return f"{number_format(value, 2, use_l10n=True, force_grouping=True)} €"
+
+
+@register.filter
+def percent_bp(basis_points) -> str:
+    """250 -> "2,5 %"."""
+    if basis_points is None:
+        return "—"
+    value = Decimal(int(basis_points)) / 100
+    return f"{number_format(value.normalize(), use_l10n=True)} %"
+
+
+@register.filter
+def bar_height(value, maximum) -> int:
+    """A bar's height in the 0–100 chart box."""
+    try:
+        return round(100 * int(value) / max(1, int(maximum)))
+    except (TypeError, ValueError):
+        return 0
+
+
+@register.filter
+def sub(a, b) -> int:
+    return int(a) - int(b)

@@ -1,0 +1,69 @@
+"""Fixtures of the dues tests: a schedule in force, treasurers at each level."""
+
+import uuid
+from datetime import date
+
+import pytest
+from django.utils import timezone
+
+from members.models import Role
+from organising.dues import periods as P
+from organising.dues.models import Schedule
+from organising.dues.services import BracketSpec, ReducedSpec, schedule_create
+
+TWO_YEARS_AGO = date(timezone.localdate().year - 2, 1, 1)
+
+
+def make_schedule(by, *, valid_from=TWO_YEARS_AGO, period=P.MONTHLY, **overrides):
+    """Monthly; minimum 5 €; 0.5 % from 0, 1 % from 1,000 €, 1.5 % from 2,000 €,
+    2 % from 4,000 €; students 2 €, retirees 3 € below 1,500 €; shares 25/25/25/25."""
+    fields = {
+        "name": "Barème",
+        "period": period,
+        "valid_from": valid_from,
+        "minimum_monthly_cents": 500,
+        "brackets": [
+            BracketSpec(0, 50),
+            BracketSpec(100_000, 100),
+            BracketSpec(200_000, 150),
+            BracketSpec(400_000, 200),
+        ],
+        "reduced": [
+            ReducedSpec("student", 200),
+            ReducedSpec("retired", 300, income_ceiling_cents=150_000),
+        ],
+        "shares": {0: 2500, 1: 2500, 2: 2500, 3: 2500},
+        **overrides,
+    }
+    return schedule_create(by=by, **fields)
+
+
+@pytest.fixture
+def national_treasurer(tree, make_member):
+    return make_member(tree.cell_b1x, roles=[(tree.national, Role.Kind.TREASURER)])
+
+
+@pytest.fixture
+def schedule(national_treasurer) -> Schedule:
+    return make_schedule(national_treasurer)
+
+
+@pytest.fixture
+def treasurer(tree, make_member):
+    """The treasurer of cell A1x."""
+    return make_member(tree.cell_a1x, roles=[(tree.cell_a1x, Role.Kind.TREASURER)])
+
+
+@pytest.fixture
+def section_treasurer(tree, make_member):
+    return make_member(tree.cell_a1y, roles=[(tree.section_a1, Role.Kind.TREASURER)])
+
+
+@pytest.fixture
+def key():
+    """A fresh idempotency key each call."""
+    return lambda: uuid.uuid4().hex
+
+
+def this_month() -> date:
+    return timezone.localdate().replace(day=1)
