@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -170,6 +171,30 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE: dict = {}
+# Dues: call each period's dues, remind late members (once per period), and send
+# treasurers their monthly summary. Every job is safe to run twice.
+CELERY_BEAT_SCHEDULE["dues-charges"] = {
+    "task": "organising.dues.tasks.charges_issue_task",
+    "schedule": crontab(hour=2, minute=30),
+}
+CELERY_BEAT_SCHEDULE["dues-reminders"] = {
+    "task": "organising.dues.tasks.reminders_send_task",
+    "schedule": crontab(hour=10, minute=0),
+}
+CELERY_BEAT_SCHEDULE["dues-treasurer-summaries"] = {
+    "task": "organising.dues.tasks.treasurer_summaries_task",
+    "schedule": crontab(day_of_month=1, hour=7, minute=30),
+}
+# Dues: who issues the tax receipts and who collects direct debits (SEPA creditor).
+DUES_RECEIPT_ISSUER = os.environ.get(
+    "DUES_RECEIPT_ISSUER", "Association de financement du parti"
+)
+DUES_RECEIPT_ISSUER_ADDRESS = os.environ.get("DUES_RECEIPT_ISSUER_ADDRESS", "")
+DUES_SEPA_CREDITOR_NAME = os.environ.get("DUES_SEPA_CREDITOR_NAME", "")
+DUES_SEPA_CREDITOR_IBAN = os.environ.get("DUES_SEPA_CREDITOR_IBAN", "")
+DUES_SEPA_CREDITOR_BIC = os.environ.get("DUES_SEPA_CREDITOR_BIC", "")
+DUES_SEPA_CREDITOR_ID = os.environ.get("DUES_SEPA_CREDITOR_ID", "")
+DUES_REMINDER_GRACE_DAYS = env_int("DUES_REMINDER_GRACE_DAYS", 7)
 
 AUTH_USER_MODEL = "members.User"
 AUTHENTICATION_BACKENDS = [
@@ -228,6 +253,14 @@ if EMAIL_HOST:
                 "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
                 "use_tls": env_bool("EMAIL_USE_TLS", True),
             },
+        }
+    }
+elif os.environ.get("EMAIL_FILE_PATH"):
+    # Every message written to a file in that folder (tests of real worker processes).
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": os.environ["EMAIL_FILE_PATH"]},
         }
     }
 else:
