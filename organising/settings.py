@@ -171,6 +171,19 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "Europe/Paris"
 CELERY_BEAT_SCHEDULE: dict = {}
+# Messaging: e-mail what stayed unread (members choose immediate, daily or none).
+CELERY_BEAT_SCHEDULE["messaging-email-immediate"] = {
+    "task": "organising.messaging.tasks.email_unread_notifications",
+    "schedule": 300.0,
+    "kwargs": {"frequency": "immediate"},
+}
+CELERY_BEAT_SCHEDULE["messaging-email-daily"] = {
+    "task": "organising.messaging.tasks.email_unread_notifications",
+    "schedule": crontab(hour=7, minute=0),
+    "kwargs": {"frequency": "daily"},
+}
+# Seconds between two checks that a live socket's session or token is still valid.
+MESSAGING_WS_RECHECK_SECONDS = env_int("MESSAGING_WS_RECHECK_SECONDS", 60)
 # Dues: call each period's dues, remind late members (once per period), and send
 # treasurers their monthly summary. Every job is safe to run twice.
 CELERY_BEAT_SCHEDULE["dues-charges"] = {

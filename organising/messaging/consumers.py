@@ -245,6 +245,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     def _may_see(self, event: dict) -> bool:
         """The policy's own answer, from what the event carries (no query)."""
+        if event["author_id"] == self.user.pk:
+            return True
         unit = group = None
         if event.get("audience_unit_id"):
             unit = SimpleNamespace(
@@ -337,7 +339,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return [broadcast.author_group(ref)]
         if stream == "thread":
             visible = Post.objects.filter(pk=ref).filter(
-                access.visible_filter(self.user)
+                selectors.visible_to(self.user)
             )
             return [broadcast.thread_group(ref)] if visible.exists() else None
         if stream == "conversation":
@@ -379,7 +381,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if stream == "thread":
             rows = list(
                 Post.objects.filter(root_id=ref, parent__isnull=False, id__gt=since)
-                .filter(access.visible_filter(self.user))
+                .filter(selectors.visible_to(self.user))
                 .exclude(author_id__in=self.silenced)
                 .select_related(*selectors.POST_RELATED)
                 .order_by("id")[: selectors.CATCH_UP_LIMIT + 1]

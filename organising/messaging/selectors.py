@@ -128,11 +128,20 @@ def _silenced_authors(user) -> Q:
     return Q(author_id__in=muted) | Q(author_id__in=blockers)
 
 
+def visible_to(user) -> Q:
+    """The policy's visibility filter; an author also always sees what they wrote
+    (a report to the officers is not hidden from the member who wrote it)."""
+    visible = access.visible_filter(user)
+    if user.is_authenticated and visible != Q():
+        visible |= Q(author_id=user.pk)
+    return visible
+
+
 def _timeline_rows(user, scope: Q) -> QuerySet:
     return (
         Post.objects.filter(LIVE_ROOT)
         .filter(scope)
-        .filter(access.visible_filter(user))
+        .filter(visible_to(user))
         .exclude(_silenced_authors(user))
         .select_related(*POST_RELATED)
     )
@@ -271,7 +280,7 @@ def thread_for(user, post: Post) -> Thread:
     root = post.root if post.root_id and post.root_id != post.pk else post
     rows = list(
         Post.objects.filter(root_id=root.pk, parent__isnull=False)
-        .filter(access.visible_filter(user))
+        .filter(visible_to(user))
         .exclude(_silenced_authors(user))
         .select_related(*POST_RELATED)
         .order_by("created", "id")[: THREAD_LIMIT + 1]
@@ -294,10 +303,23 @@ def thread_for(user, post: Post) -> Thread:
 
 
 def get_post_or_404(user, pk) -> Post:
-    """A post the user may see (its author sees it even hidden, with the reason)."""
-    rows = Post.objects.select_related(*POST_RELATED, "hidden_by", "root")
-    post = access.get_visible_or_404(user, rows, pk=pk)
-    if post.deleted_at is not None and post.parent_id is None and not post.reply_count:
+    """A post the user may see, or 404 (missing or not visible alike). A hidden post
+    is seen only by its author (with the reason) and by the officers who moderate it;
+    a deleted one only as the placeholder that keeps its thread's replies together."""
+    rows = Post.objects.select_related(*POST_RELATED, "hidden_by", "root").filter(
+        visible_to(user)
+    )
+    try:
+        post = rows.get(pk=pk)
+    except (Post.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if post.deleted_at is not None and not post.reply_count:
+        raise Http404
+    if (
+        post.hidden_at is not None
+        and post.author_id != user.pk
+        and not access.can(user, "content.moderate", post.moderation_unit)
+    ):
         raise Http404
     return post
 

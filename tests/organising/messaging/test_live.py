@@ -25,7 +25,9 @@ async def open_socket(user=None, *, headers=None) -> WebsocketCommunicator:
     all_headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
     if user is not None:
         cookie = await sync_to_async(session_cookie)(user)
-        all_headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+        all_headers.append(
+            (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())
+        )
     all_headers += headers or []
     return WebsocketCommunicator(application, "/ws/", headers=all_headers)
 
@@ -36,7 +38,9 @@ async def connected(user, stream="home", ref=None, since=0):
     assert ok
     hello = await socket.receive_json_from()
     assert hello["type"] == "hello"
-    await socket.send_json_to({"type": "subscribe", "stream": stream, "id": ref, "since": since})
+    await socket.send_json_to(
+        {"type": "subscribe", "stream": stream, "id": ref, "since": since}
+    )
     reply = await socket.receive_json_from()
     assert reply["type"] == "subscribed"
     return socket
