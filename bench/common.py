@@ -25,7 +25,8 @@ The API:
 - `DEFAULT_DATABASE_URL`, `DEFAULT_REDIS_URL`: postgres://.../maillage_bench and Redis
   db 3 (override with BENCH_DATABASE_URL / BENCH_REDIS_URL).
 - `arg_parser(description)`: argparse with the options every bench accepts and that
-  bench/run.py passes down: --database-url, --redis-url, --members, --quick.
+  bench/run.py passes down: --database-url, --redis-url, --members, --quick,
+  --no-migrate (pass `migrate=not args.no_migrate` to build_org).
 - `django_setup(database_url, redis_url)`: sets the production-like environment
   (DEBUG=false, SECRET_KEY, ALLOWED_HOSTS=127.0.0.1,localhost,
   SECURE_SSL_REDIRECT=false, ROOT_URLCONF=bench.urls), creates the database if
@@ -33,11 +34,13 @@ The API:
   Call it before importing any model. Migrations are run by `org.build_org()`.
 - `server_env(database_url, redis_url)`: that same environment as a dict, for
   subprocesses.
-- `serve(kind, port, *, database_url, redis_url, workers=2)`: context manager that
-  starts the production stack ("gunicorn": organising.wsgi, sync workers; "uvicorn" or
-  "daphne": organising.asgi) with DEBUG off, waits until it answers and yields its base
-  URL ("http://127.0.0.1:<port>"); stops it on exit. `/bench/bare/` is mounted (a view
-  running exactly one SQL query) for comparison. Static files are collected once.
+- `serve(kind, port=None, *, database_url, redis_url, workers=2)`: context manager
+  that starts the production stack ("gunicorn": organising.wsgi, sync workers;
+  "uvicorn" or "daphne": organising.asgi) with DEBUG off, waits until it answers and
+  yields its base URL ("http://127.0.0.1:<port>", a free port unless given); stops it
+  on exit. `/bench/bare/` is mounted (a view running exactly one SQL query) for
+  comparison. Static files are collected once per process. ASGI servers get
+  DB_CONN_MAX_AGE=0 (see serve()). `free_port()` gives a free port.
 - `measure(url, *, cookies=None, headers=None, requests=2000, concurrency=8,
   method="GET", body=None, content_type=None, expect_status=200, warmup=None,
   max_seconds=60, tool=None) -> Result`: checks one request answers `expect_status`
@@ -185,6 +188,11 @@ def arg_parser(description: str) -> argparse.ArgumentParser:
         help="size of the generated organisation (default 100000)",
     )
     parser.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not run the migrations before using the org (org.build_org)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         default=os.environ.get("BENCH_QUICK", "") == "1",
@@ -226,6 +234,13 @@ def collectstatic(database_url: str, redis_url: str) -> None:
         check=True,
     )
     _static_collected = True
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _port_free(port: int) -> bool:
@@ -279,7 +294,7 @@ def _server_command(kind: str, port: int, workers: int) -> list[str]:
 @contextlib.contextmanager
 def serve(
     kind: str = "gunicorn",
-    port: int = 8765,
+    port: int | None = None,
     *,
     database_url: str = DEFAULT_DATABASE_URL,
     redis_url: str = DEFAULT_REDIS_URL,
@@ -288,7 +303,9 @@ def serve(
     startup_timeout: float = 60.0,
 ) -> Iterator[str]:
     """Run the production stack on 127.0.0.1:port for the duration of the block and
-    yield its base URL. The server log is bench/out/logs/<kind>-<port>.log."""
+    yield its base URL (a free port is chosen when `port` is None). The server log is
+    bench/out/logs/<kind>-<port>.log."""
+    port = port or free_port()
     if not _port_free(port):
         raise BenchError(f"Port {port} is already in use")
     collectstatic(database_url, redis_url)
@@ -298,6 +315,10 @@ def serve(
         **os.environ,
         **server_env(database_url, redis_url),
         "PYTHONPATH": str(REPO),
+        # Under ASGI, sync views run in threads and persistent connections pile up
+        # (one per thread, never reused) until PostgreSQL refuses clients: Django's
+        # advice is CONN_MAX_AGE=0 there, which is what production should set too.
+        **({"DB_CONN_MAX_AGE": "0"} if kind != "gunicorn" else {}),
         **(env or {}),
     }
     base = f"http://127.0.0.1:{port}"
@@ -373,12 +394,17 @@ class Result:
         return asdict(self)
 
     def line(self) -> str:
-        return (
-            f"{self.rps:8.0f} req/s  p50 {self.p50_ms:7.1f} ms"
-            f"  p95 {self.p95_ms:7.1f} ms"
-            f"  p99 {self.p99_ms:7.1f} ms  ({self.requests} req, c={self.concurrency},"
-            f" {self.errors} errors, {self.tool})"
-        )
+        return format_result(self.as_dict())
+
+
+def format_result(d: dict) -> str:
+    """One line for a Result dict (plus its "queries" when present)."""
+    queries = f"  {d['queries']:3d} queries" if "queries" in d else ""
+    return (
+        f"{d['rps']:8.0f} req/s  p50 {d['p50_ms']:7.1f} ms  p95 {d['p95_ms']:7.1f} ms"
+        f"  p99 {d['p99_ms']:7.1f} ms{queries}  ({d['requests']} req,"
+        f" c={d['concurrency']}, {d['errors']} errors, {d['tool']})"
+    )
 
 
 def _cookie_header(cookies: dict[str, str] | None) -> str:
@@ -842,7 +868,7 @@ def record(name: str, figures: dict) -> Path:
     print(f"== {name}")
     for key, value in figures.items():
         if isinstance(value, dict) and "rps" in value and "p50_ms" in value:
-            print(f"  {key:<32} {Result(**value).line()}")
+            print(f"  {key:<32} {format_result(value)}")
         else:
             print(f"  {key:<32} {value}")
     return path

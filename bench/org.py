@@ -41,7 +41,8 @@ members=100_000, seed=1, reset=False, migrate=True) -> OrgSummary`
         the chain above (secretaries["cell"] is the secretary of cell_id, etc.)
     counts: units, federations, sections, cells, territories, members, adherents,
         sympathisers, roles
-    params, password, seconds (build time, 0.0 when reused), built
+    params, password, built (False when reused), seconds and phases (how long the
+        build took, when it was built)
     member_email(user_id) -> str
 
 Other helpers: `cell_member_ids(cell_id, *, limit=None, status=None) -> list[int]`,
@@ -476,8 +477,6 @@ def build_org(
             and Unit.objects.count() == existing.counts["units"]
         ):
             existing.built = False
-            existing.seconds = 0.0
-            existing.phases = {}
             return existing
         if "bench" not in _database_name():
             raise common.BenchError(
@@ -514,6 +513,10 @@ def build_org(
     lap("analyze")
     summary.seconds = round(time.perf_counter() - started, 2)
     summary.phases = phases
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE bench_meta SET value = %s WHERE key = 'org'", [summary.to_json()]
+        )
     return summary
 
 
@@ -776,6 +779,7 @@ def main(argv: list[str] | None = None) -> int:
         members=args.members,
         seed=args.seed,
         reset=args.reset,
+        migrate=not args.no_migrate,
         verbose=True,
     )
     state = f"built in {summary.seconds:.1f} s" if summary.built else "already there"
