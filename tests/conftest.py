@@ -104,3 +104,17 @@ def api_as():
 def fast_password_hashing(settings):
     """Argon2 is right for people and slow for hundreds of test accounts."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def english_unless_browser(request, settings):
+    """Unit tests read messages in English (the source language); browser tests see the
+    site as a French visitor does, since French is the default."""
+    if request.node.get_closest_marker("e2e"):
+        yield
+        return
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -13,8 +13,17 @@ def test_visitor_home_links_to_joining_and_login(client, db):
 
 
 def test_home_is_french_by_default(client, db):
-    response = client.get("/", HTTP_ACCEPT_LANGUAGE="")
+    from organising import settings as project_settings
+
+    assert project_settings.LANGUAGE_CODE == "fr"
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="fr")
     assert response["Content-Language"] == "fr"
+    assert "Adhérer près de chez vous" in response.content.decode()
+
+
+def test_english_is_available(client, db):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Join near you" in response.content.decode()
 
 
 def test_my_units_shows_cell_section_federation_and_national(
