@@ -47,7 +47,8 @@ members=100_000, seed=1, reset=False, migrate=True) -> OrgSummary`
 
 Other helpers: `cell_member_ids(cell_id, *, limit=None, status=None) -> list[int]`,
 `unit_ids(level) -> list[int]` (level "national", "federation", "section", "cell"),
-`load_summary() -> OrgSummary | None`.
+`load_summary() -> OrgSummary | None`, `verify_org(summary) -> list[str]` (problems;
+also `python bench/org.py --check`).
 """
 
 from __future__ import annotations
@@ -760,6 +761,46 @@ def unit_ids(level: str) -> list[int]:
     )
 
 
+def verify_org(summary: OrgSummary) -> list[str]:
+    """Problems of the org in the database (an empty list when it is sound): the
+    treebeard tree (paths, depths, numchild), the counts, one secretary and one
+    treasurer per unit, one current membership per member, verified e-mails."""
+    from allauth.account.models import EmailAddress
+    from django.db.models import Count
+
+    from federation.models import Unit
+    from members.models import Membership, Role, User
+
+    problems: list[str] = []
+    names = ("bad alphabet", "bad path", "orphans", "wrong depth", "wrong numchild")
+    for name, ids in zip(names, Unit.objects.find_problems(), strict=True):
+        if ids:
+            problems.append(f"treebeard {name}: {len(ids)} units, e.g. {ids[:5]}")
+    expected = summary.counts
+    actual = {
+        "units": Unit.objects.count(),
+        "cells": Unit.objects.filter(depth=4).count(),
+        "members": User.objects.count(),
+        "roles": Role.objects.filter(ended_on__isnull=True).count(),
+    }
+    for key, value in actual.items():
+        if value != expected[key]:
+            problems.append(f"{key}: {value} in the database, {expected[key]} expected")
+    if expected["members"] >= 2:
+        per_unit = Role.objects.values("unit_id").annotate(n=Count("id"))
+        if per_unit.filter(n=2).count() != actual["units"]:
+            problems.append("some unit lacks its secretary or treasurer")
+    current = Membership.objects.current().count()
+    if current != expected["members"]:
+        problems.append(f"{current} current memberships for {expected['members']}")
+    if Membership.objects.current().exclude(unit__depth=4).exists():
+        problems.append("a membership is not in a cell")
+    verified = EmailAddress.objects.filter(verified=True, primary=True).count()
+    if verified != expected["members"]:
+        problems.append(f"{verified} verified primary e-mails")
+    return problems
+
+
 # --------------------------------------------------------------------------- CLI
 
 
@@ -770,6 +811,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cells", type=int, default=10, help="per section")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reset", action="store_true", help="rebuild even if present")
+    parser.add_argument(
+        "--check", action="store_true", help="verify the org in the database"
+    )
     args = parser.parse_args(argv)
     common.django_setup(args.database_url, args.redis_url)
     summary = build_org(
@@ -794,6 +838,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"Secretaries {summary.secretaries}; treasurers {summary.treasurers}")
     print(f"Login: {member_email(summary.secretaries.get('cell', 1))} / {PASSWORD}")
+    if args.check:
+        problems = verify_org(summary)
+        print("Check: " + ("; ".join(problems) if problems else "the org is sound"))
+        if problems:
+            return 1
     if summary.built:
         common.record(
             "org.build",
