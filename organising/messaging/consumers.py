@@ -29,7 +29,7 @@ from members.models import ApiToken, User
 from organising.live import user_group
 
 from . import broadcast, selectors
-from .models import Participant, Post, Relation
+from .models import Conversation, Participant, Post, Relation
 from .signals import session_key_digest
 
 logger = logging.getLogger(__name__)
@@ -363,7 +363,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     ) -> tuple[list[dict], bool]:
         """What the tab missed since item `since`, read from the database."""
         if stream == "conversation":
-            conversation = SimpleNamespace(pk=ref)
+            conversation = Conversation(pk=ref)
             messages, stale = selectors.messages_since(conversation, since)
             return [
                 {

@@ -296,7 +296,7 @@ def post_reply(request, pk):
     return render(
         request,
         "messaging/post_reply.html",
-        {"post": parent, "reply_form": form},
+        {"post": parent, "form": form},
         status=400,
     )
 

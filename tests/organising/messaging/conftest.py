@@ -1,4 +1,4 @@
-"""Fixtures of the messaging tests: people placed in the tree, a group, a post helper."""
+"""Messaging test fixtures: people placed in the tree, a group, a post helper."""
 
 from types import SimpleNamespace
 

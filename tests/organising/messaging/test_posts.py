@@ -82,7 +82,10 @@ def test_harmless_angle_brackets_are_escaped_not_rendered(people, post_as):
 
 
 def test_clean_html_strips_everything_but_links_and_breaks():
-    dirty = '<p onclick="x()">a<script>b</script><a href="javascript:x" onmouseover="y">c</a><br></p>'
+    dirty = (
+        '<p onclick="x()">a<script>b</script>'
+        '<a href="javascript:x" onmouseover="y">c</a><br></p>'
+    )
     cleaned = clean_html(dirty)
     assert (
         "onclick" not in cleaned

@@ -1,6 +1,3 @@
-from federation.models import Audience
-
-
 def test_home_page_renders(people, post_as, client_as):
     post_as(people.alice, "Hello #cell @bob.durand https://example.org")
     client = client_as(people.bob)
