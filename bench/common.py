@@ -43,14 +43,16 @@ The API:
   DB_CONN_MAX_AGE=0 (see serve()). `free_port()` gives a free port.
 - `measure(url, *, cookies=None, headers=None, requests=2000, concurrency=8,
   method="GET", body=None, content_type=None, expect_status=200, warmup=None,
-  max_seconds=60, tool=None) -> Result`: checks one request answers `expect_status`
-  (raises BenchError otherwise: a login redirect is not a benchmark), warms up, then
-  sends `requests` requests over `concurrency` connections and returns
+  max_seconds=60, tool=None, repeat=1) -> Result`: checks one request answers
+  `expect_status` (raises BenchError otherwise: a login redirect is not a benchmark),
+  warms up, then sends `requests` requests over `concurrency` connections (`repeat`
+  times, keeping the median run) and returns
   `Result(p50_ms, p95_ms, p99_ms, mean_ms, rps, requests, errors, seconds, tool, ...)`.
   `cookies` may be a list of cookie dicts (one per session) that requests take in
   turn: give each concurrent connection its own member, as in real life.
   Uses `wrk` when installed (Debian package; lowest client overhead on 2 cores), else
-  aiohttp (the `bench` extra). `Result.as_dict()` for `record()`.
+  aiohttp (the `bench` extra). `Result.as_dict()` for `record()`, `Result.line()` or
+  `format_result(dict)` for one printed line. `fetch(url, ...)` sends one request.
 - `session_cookies(user_id) -> dict`: a logged-in session made directly in the
   database (no login form, no rate limit) plus a CSRF cookie; `csrf_headers(cookies)`
   gives the matching X-CSRFToken header for POSTs.
@@ -473,8 +475,13 @@ def measure(
     warmup: int | None = None,
     max_seconds: float = 60.0,
     tool: str | None = None,
+    repeat: int = 1,
 ) -> Result:
     """Load `url` with `requests` requests over `concurrency` connections.
+
+    With `repeat` > 1 the run is done that many times and the run of median
+    requests/s is returned (its `detail["rounds"]` lists every run's requests/s):
+    steadier figures on a machine shared with others.
 
     `cookies` is one cookie dict, or a list of them that successive requests take in
     turn (several sessions: one session shared by concurrent requests serialises on
@@ -498,7 +505,7 @@ def measure(
         )
     tool = tool or ("wrk" if shutil.which("wrk") else "aiohttp")
     if warmup is None:
-        warmup = min(200, max(20, requests // 10))
+        warmup = min(300, max(50, requests // 5))
     runner = {"wrk": _measure_wrk, "aiohttp": _measure_aiohttp}.get(tool)
     if runner is None:
         raise BenchError(f"Unknown load tool {tool!r} (wrk, aiohttp)")
@@ -513,7 +520,15 @@ def measure(
     )
     if warmup:
         runner(load, warmup)
-    return runner(load, requests)
+    rounds = sorted((runner(load, requests) for _ in range(max(1, repeat))), key=rps)
+    chosen = rounds[len(rounds) // 2]
+    if len(rounds) > 1:
+        chosen.detail["rounds"] = [r.rps for r in rounds]
+    return chosen
+
+
+def rps(result: Result) -> float:
+    return result.rps
 
 
 @dataclass

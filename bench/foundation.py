@@ -6,8 +6,8 @@ Builds (or reuses) the bench organisation, then, for each target URL:
 - counts the SQL queries of one request in this process (Django test client, after a
   warm-up request), anonymous, as a member (session) or with a Bearer token;
 - serves the site with gunicorn (2 sync workers, DEBUG off) and measures requests/s and
-  p50/p95/p99 latency with `requests` requests over 8 connections; logged-in targets
-  rotate over 16 sessions of different members.
+  p50/p95/p99 latency: 3 runs of 1,000 requests over 8 connections, the median run kept
+  (--quick: one run of 300); logged-in targets rotate over 16 members' sessions.
 With --asgi (default unless --quick) the bare view and the cell page are also measured
 under uvicorn (2 workers) and daphne (1 process), the comparison behind the WSGI/ASGI
 split in ARCHITECTURE.md. Results: bench/out/results/foundation.json.
@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         help="also measure uvicorn and daphne (default: yes unless --quick)",
     )
     args = parser.parse_args(argv)
-    requests = args.requests or (300 if args.quick else 2000)
+    requests = args.requests or (300 if args.quick else 1000)
+    repeat = 1 if args.quick else 3
     asgi = (not args.quick) if args.asgi is None else args.asgi
 
     common.django_setup(args.database_url, args.redis_url)
@@ -109,12 +110,17 @@ def main(argv: list[str] | None = None) -> int:
             headers=bearer if who == "token" else None,
             requests=requests,
             concurrency=CONCURRENCY,
+            repeat=repeat,
         )
         row = {**result.as_dict(), "queries": queries[name]}
         print(f"  {name:<28} {common.format_result(row)}", flush=True)
         return row
 
-    print(f"gunicorn, 2 sync workers, {requests} requests per target:", flush=True)
+    print(
+        f"gunicorn, 2 sync workers, {requests} requests x {repeat} per target"
+        " (median run):",
+        flush=True,
+    )
     with common.serve(
         "gunicorn", database_url=args.database_url, redis_url=args.redis_url
     ) as base:
