@@ -230,9 +230,12 @@ def can(user, action: str, obj: Model | None = None) -> bool:
     if action == "group.view":
         return True
     if action == "group.join":
-        return (
-            viewer.is_adherent and obj is not None and _in_unit_tree(viewer, obj.unit)
+        welcome = viewer.is_adherent or (
+            viewer.status == "sympathiser"
+            and obj is not None
+            and obj.sympathisers_welcome
         )
+        return welcome and obj is not None and _in_unit_tree(viewer, obj.unit)
     if action == "group.manage":
         return obj is not None and (
             obj.pk in viewer.admin_group_ids

@@ -57,6 +57,7 @@ SECTION_ONLY = {
 GROUPS = [
     ("National", "Commission santé", True),
     ("National", "Jeunes", True),
+    ("Section de Lyon", "Sympathisants de Lyon", True),
     ("Fédération du Rhône", "Commission transports", False),
     ("Section de Bordeaux", "Groupe écologie", True),
 ]

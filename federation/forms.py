@@ -12,3 +12,6 @@ class GroupForm(forms.Form):
         required=False,
         initial=True,
     )
+    sympathisers_welcome = forms.BooleanField(
+        label=_("Sympathisers of the unit may join too"), required=False
+    )

@@ -104,6 +104,13 @@ class Group(models.Model):
             "Anyone in the unit joins an open group; a closed one is on request."
         ),
     )
+    sympathisers_welcome = models.BooleanField(
+        _("open to sympathisers"),
+        default=False,
+        help_text=_(
+            "Sympathisers of the unit may join too (a space for sympathisers)."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -135,7 +135,13 @@ def _cell_and_section_levels() -> tuple[Level, Level]:
 
 @transaction.atomic
 def group_create(
-    *, unit: Unit, name: str, by, is_open: bool = True, description: str = ""
+    *,
+    unit: Unit,
+    name: str,
+    by,
+    is_open: bool = True,
+    sympathisers_welcome: bool = False,
+    description: str = "",
 ) -> Group:
     access.require(by, "group.create", unit)
     group = Group.objects.create(
@@ -143,6 +149,7 @@ def group_create(
         name=name,
         slug=_unique_slug(Group, name),
         is_open=is_open,
+        sympathisers_welcome=sympathisers_welcome,
         description=description,
     )
     GroupMembership.objects.create(group=group, user=by, is_admin=True)

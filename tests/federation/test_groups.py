@@ -44,3 +44,26 @@ def test_group_pages(groups, member, client_as):
     page = client.get("/units/").content.decode()
     assert "Santé" in page and "Jeunes" in page
     assert client.post(f"/groups/{closed.slug}/approve/1/").status_code in (403, 404)
+
+
+def test_sympathiser_joins_only_groups_open_to_sympathisers(
+    tree, section_secretary, make_member
+):
+    from federation import access
+    from federation.models import Audience
+
+    sympathiser = make_member(tree.cell_a1x, status="sympathiser")
+    members_only = services.group_create(
+        unit=tree.section_a1, name="Bureau élargi", by=section_secretary
+    )
+    welcoming = services.group_create(
+        unit=tree.section_a1,
+        name="Sympathisants Lyon",
+        by=section_secretary,
+        sympathisers_welcome=True,
+    )
+    with pytest.raises(ValidationError):
+        services.group_join(group=members_only, user=sympathiser)
+    services.group_join(group=welcoming, user=sympathiser)
+    assert access.in_audience(sympathiser, Audience.GROUP, group=welcoming)
+    assert not access.in_audience(sympathiser, Audience.PARTY)

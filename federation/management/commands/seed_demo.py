@@ -200,6 +200,7 @@ class Command(BaseCommand):
                 name=group_name,
                 slug=ascii_slug(group_name).replace(".", "-"),
                 is_open=is_open,
+                sympathisers_welcome=group_name.startswith("Sympathisants"),
             )
             GroupMembership.objects.create(
                 group=group, user=named["national_secretary"], is_admin=True
