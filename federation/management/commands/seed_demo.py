@@ -206,6 +206,8 @@ class Command(BaseCommand):
                 group=group, user=named["national_secretary"], is_admin=True
             )
             GroupMembership.objects.create(group=group, user=named["member"])
+            if group.sympathisers_welcome:
+                GroupMembership.objects.create(group=group, user=named["sympathiser"])
         logins = [
             ("Member (Cellule Lyon 1er)", named["member"].email),
             ("Cell secretary (Lyon 1er)", named["cell_secretary"].email),
