@@ -48,6 +48,16 @@ class LoadedSchedule:
                 return following[0].lower_cents if following else None
         return None
 
+    @property
+    def bracket_rows(self) -> list[tuple[Bracket, int | None, int]]:
+        """(bracket, upper bound, monthly amount) for display."""
+        return [
+            (b, self.upper_of(b), self.bracket_monthly_cents(b)) for b in self.brackets
+        ]
+
+    def is_in_force(self, day: date) -> bool:
+        return self.covers(day)
+
     def bracket_for_income(self, income_cents: int) -> Bracket:
         """The bracket whose range holds a net monthly income."""
         found = self.brackets[0]

@@ -38,3 +38,14 @@ def bar_height(value, maximum) -> int:
 @register.filter
 def sub(a, b) -> int:
     return int(a) - int(b)
+
+
+@register.simple_tag
+def keeps_dues(viewer) -> bool:
+    """Whether the navigation shows the treasurer's pages (no query: the viewer has
+    the offices already)."""
+    kinds = {"treasurer", "secretary"}
+    return bool(
+        getattr(viewer, "is_superuser", False)
+        or any(kind in kinds for _path, kind in getattr(viewer, "offices", ()))
+    )
