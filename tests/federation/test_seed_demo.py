@@ -7,7 +7,8 @@ from federation.services import units_for_postcode
 from members.models import Membership, Role, User
 
 
-def test_seed_builds_the_demo_organisation(db, capsys):
+def test_seed_builds_the_demo_organisation(db, capsys, settings):
+    settings.DEBUG = True
     call_command("seed_demo")
     output = capsys.readouterr().out
     assert "membre@demo.maillage.fr" in output and "maillage-demo-2026" in output
@@ -21,7 +22,8 @@ def test_seed_builds_the_demo_organisation(db, capsys):
     assert Territory.objects.filter(insee_code="69383").exists()
 
 
-def test_seed_is_deterministic_and_refuses_a_second_run(db):
+def test_seed_is_deterministic_and_refuses_a_second_run(db, settings):
+    settings.DEBUG = True
     call_command("seed_demo")
     first = sorted(User.objects.values_list("email", flat=True))
     call_command("seed_demo", "--if-empty")
