@@ -5,6 +5,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 
 from federation.models import Audience
@@ -13,6 +14,14 @@ from organising.asgi import application
 from organising.messaging import services
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+@pytest.fixture(autouse=True)
+async def close_worker_connections():
+    """Consumers query from asgiref's worker thread; close its connection after each
+    test so that PostgreSQL can drop the test database at the end."""
+    yield
+    await sync_to_async(connections.close_all)()
 
 
 def session_cookie(user) -> str:

@@ -35,12 +35,16 @@ def test_daily_digest_sends_what_stayed_unread_once(people, mention):
     mention("two @bob.durand")
     read = Notification.objects.order_by("id").first()
     services.notifications_read(user=people.bob, ids=[read.pk])
-    assert tasks.email_unread_notifications.delay(frequency="daily").get() == 1
+    assert (
+        tasks.email_unread_notifications.apply(kwargs={"frequency": "daily"}).get() == 1
+    )
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [people.bob.email]
     assert "1 unread notification" in mail.outbox[0].subject
     assert "/posts/" in mail.outbox[0].body
-    assert tasks.email_unread_notifications.delay(frequency="daily").get() == 0
+    assert (
+        tasks.email_unread_notifications.apply(kwargs={"frequency": "daily"}).get() == 0
+    )
     assert len(mail.outbox) == 1
 
 
