@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, mailers
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
@@ -48,7 +48,7 @@ def _send_all(messages: list[EmailMessage]) -> None:
     if not messages:
         return
     try:
-        with get_connection() as mail:
+        with mailers.default as mail:
             mail.send_messages(messages)
     except Exception:  # the rows are kept: the job will not send them twice
         log.exception("dues: %d e-mails could not be sent", len(messages))
