@@ -346,3 +346,44 @@ def test_officer_without_secretary_office_cannot_export(tree, make_member, clien
     officer = make_member(tree.cell_a1x, roles=[(tree.section_a1, "officer")])
     response = client_as(officer).get(f"/units/{tree.section_a1.slug}/members.csv")
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/2fa/",
+        "/accounts/2fa/totp/activate/",
+        "/accounts/password/change/",
+        "/accounts/sessions/",
+        "/accounts/email/",
+    ],
+)
+def test_account_security_pages_render_in_the_site_layout(member, client, path):
+    client.post(
+        "/accounts/login/", {"login": member.email, "password": "correct-horse-battery"}
+    )
+    client.post("/accounts/reauthenticate/", {"password": "correct-horse-battery"})
+    response = client.get(path)
+    assert response.status_code == 200
+    assert 'class="topbar"' in response.content.decode()
+
+
+def test_totp_activation_with_a_valid_code(member, client):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import (
+        format_hotp_value,
+        hotp_value,
+        yield_hotp_counters_from_time,
+    )
+
+    client.post(
+        "/accounts/login/", {"login": member.email, "password": "correct-horse-battery"}
+    )
+    client.post("/accounts/reauthenticate/", {"password": "correct-horse-battery"})
+    client.get("/accounts/2fa/totp/activate/")
+    secret = client.session["mfa.totp.secret"]
+    counter = next(yield_hotp_counters_from_time())
+    code = format_hotp_value(hotp_value(secret, counter))
+    response = client.post("/accounts/2fa/totp/activate/", {"code": code})
+    assert response.status_code == 302
+    assert Authenticator.objects.filter(user=member, type="totp").exists()
