@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from members.forms import UnitCreateForm
-from members.views import show_errors
+from organising.web import show_errors
 
 from . import access, services
 from .forms import GroupForm

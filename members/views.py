@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from federation import access
 from federation.models import Level, Unit
 from federation.services import units_for_postcode
+from organising.web import show_errors
 
 from . import selectors, services
 from .forms import (
@@ -28,17 +29,6 @@ from .forms import (
     TransferForm,
 )
 from .models import Application, Membership, User
-
-
-def show_errors(form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form, by field where it names one."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
-    else:
-        for message in error.messages:
-            form.add_error(None, message)
 
 
 def home(request):
