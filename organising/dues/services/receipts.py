@@ -196,6 +196,11 @@ def receipt_lines(receipt: Receipt) -> dict[str, str | list[str]]:
     }
 
 
+def _line(pdf, height: int, text: str) -> None:
+    """A paragraph the page wide, then back to the left margin on the next line."""
+    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+
+
 def receipt_pdf(receipt: Receipt) -> bytes:
     """The receipt as a one-page A4 PDF."""
     from fpdf import FPDF
@@ -206,37 +211,37 @@ def receipt_pdf(receipt: Receipt) -> bytes:
     pdf.set_title(receipt.label)
     pdf.set_author(_latin(content["issuer"][0]))
     pdf.set_creator("Maillage")
-    pdf.add_page()
     pdf.set_margins(20, 20, 20)
+    pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    pdf.multi_cell(0, 9, _latin(content["title"]))
+    _line(pdf, 9, _latin(content["title"]))
     pdf.set_font("Helvetica", "", 11)
-    pdf.multi_cell(0, 7, _latin(content["number"]))
+    _line(pdf, 7, _latin(content["number"]))
     pdf.ln(4)
     pdf.set_font("Helvetica", "B", 11)
-    pdf.multi_cell(0, 6, _latin(content["issuer"][0]))
+    _line(pdf, 6, _latin(content["issuer"][0]))
     pdf.set_font("Helvetica", "", 10)
     for line in content["issuer"][1:]:
-        pdf.multi_cell(0, 5, _latin(line))
+        _line(pdf, 5, _latin(line))
     pdf.ln(6)
     pdf.set_font("Helvetica", "B", 11)
-    pdf.multi_cell(0, 6, _latin(content["member"][0]))
+    _line(pdf, 6, _latin(content["member"][0]))
     pdf.set_font("Helvetica", "", 10)
     for line in content["member"][1:]:
-        pdf.multi_cell(0, 5, _latin(line))
+        _line(pdf, 5, _latin(line))
     pdf.ln(8)
     pdf.set_font("Helvetica", "", 11)
     for paragraph in content["body"]:
-        pdf.multi_cell(0, 6, _latin(paragraph))
+        _line(pdf, 6, _latin(paragraph))
         pdf.ln(3)
     pdf.set_font("Helvetica", "B", 14)
-    pdf.multi_cell(0, 10, _latin(content["amount"]))
+    _line(pdf, 10, _latin(content["amount"]))
     pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 6, _latin(content["issued"]))
+    _line(pdf, 6, _latin(content["issued"]))
     if content["cancelled"]:
         pdf.set_text_color(185, 28, 28)
         pdf.set_font("Helvetica", "B", 12)
-        pdf.multi_cell(0, 8, _latin(content["cancelled"]))
+        _line(pdf, 8, _latin(content["cancelled"]))
     return bytes(pdf.output())
 
 

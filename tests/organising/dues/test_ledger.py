@@ -43,7 +43,7 @@ def call_months(months: int):
         services.charges_issue(on=P.add_months(this_month(), -offset))
 
 
-# --- Recording ------------------------------------------------------------------------
+# --- Recording -----------------------------------------------------------------
 
 
 def test_payment_is_recorded_with_who_and_when(schedule, treasurer, member):
@@ -174,7 +174,7 @@ def test_payment_without_periods_pays_the_oldest_owed_first(
     }
 
 
-# --- Correcting -------------------------------------------------------------------------
+# --- Correcting ----------------------------------------------------------------
 
 
 def test_reversal_is_a_new_entry_and_the_original_stays(schedule, treasurer, member):
@@ -215,7 +215,7 @@ def test_reversal_needs_a_reason_and_a_treasurer(
         )
 
 
-# --- Calling dues and standing ------------------------------------------------------------
+# --- Calling dues and standing -------------------------------------------------
 
 
 def test_dues_are_called_once_per_member_and_period(schedule, member, treasurer):
@@ -294,7 +294,7 @@ def test_standings_for_many_members_take_a_fixed_number_of_queries(
     assert {s.late_periods for s in standings.values()} == {2}
 
 
-# --- Declared payments ----------------------------------------------------------------------
+# --- Declared payments ---------------------------------------------------------
 
 
 def test_member_declares_and_treasurer_confirms_once(schedule, treasurer, member):

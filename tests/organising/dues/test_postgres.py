@@ -4,7 +4,13 @@ DELETE), and recordings that stay single under truly concurrent requests."""
 import threading
 
 import pytest
-from django.db import DatabaseError, close_old_connections, connection, connections, transaction
+from django.db import (
+    DatabaseError,
+    close_old_connections,
+    connection,
+    connections,
+    transaction,
+)
 from django.utils import timezone
 
 from members.models import Membership
@@ -46,9 +52,12 @@ def test_database_refuses_to_delete_an_entry(schedule, treasurer, member):
     entry = record(member, treasurer, "k").entry
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         LedgerLine.objects.filter(entry=entry).delete()
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM dues_ledgerentry WHERE id = %s", [entry.pk])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM dues_ledgerentry WHERE id = %s", [entry.pk])
     assert LedgerEntry.objects.filter(pk=entry.pk).exists()
     assert LedgerLine.objects.filter(entry=entry).count() == 1
 
@@ -78,7 +87,9 @@ def run_together(count: int, work):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_submissions_of_one_key_record_one_payment(schedule, treasurer, member):
+def test_concurrent_submissions_of_one_key_record_one_payment(
+    schedule, treasurer, member
+):
     results = run_together(8, lambda i: record(member, treasurer, "same-click"))
     errors = [r for r in results if isinstance(r, Exception)]
     assert not errors, errors
@@ -92,9 +103,13 @@ def test_concurrent_submissions_of_one_key_record_one_payment(schedule, treasure
 def test_concurrent_payments_of_one_member_keep_the_balance_right(
     schedule, treasurer, member
 ):
-    results = run_together(6, lambda i: record(member, treasurer, f"k{i}", amount=100 + i))
+    results = run_together(
+        6, lambda i: record(member, treasurer, f"k{i}", amount=100 + i)
+    )
     assert not [r for r in results if isinstance(r, Exception)]
-    assert Balance.objects.get(member=member).paid_cents == sum(100 + i for i in range(6))
+    assert Balance.objects.get(member=member).paid_cents == sum(
+        100 + i for i in range(6)
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -134,6 +149,8 @@ def test_concurrent_import_confirmations_record_each_line_once(
         unit=tree.cell_a1x, by=treasurer, filename="b.csv", content=csv.encode()
     )
     batches = [first, first, second, second]
-    results = run_together(4, lambda i: services.import_confirm(batch=batches[i], by=treasurer))
+    results = run_together(
+        4, lambda i: services.import_confirm(batch=batches[i], by=treasurer)
+    )
     assert not [r for r in results if isinstance(r, Exception)], results
     assert LedgerEntry.objects.filter(kind=Kind.PAYMENT).count() == 5
