@@ -128,7 +128,8 @@ def _database_url() -> str:
     auth = quote(db["USER"] or "postgres")
     if db.get("PASSWORD"):
         auth += ":" + quote(db["PASSWORD"])
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{auth}@{host}/{db['NAME']}"
 
 
 def _messages(folder: Path) -> list[str]:
