@@ -223,11 +223,16 @@ class _Timer:
 _static_collected = False
 
 
-def collectstatic(database_url: str, redis_url: str) -> None:
-    """The manifest static storage (DEBUG off) needs collected files; once per run."""
+def collectstatic(database_url: str | None = None, redis_url: str | None = None):
+    """The manifest static storage (DEBUG off) needs collected files; once per run.
+    Without URLs, those given to django_setup()."""
     global _static_collected
     if _static_collected:
         return
+    if database_url is None or redis_url is None:
+        if _setup_done is None:
+            raise BenchError("collectstatic() needs URLs or django_setup() first")
+        database_url, redis_url = _setup_done
     env = {**os.environ, **server_env(database_url, redis_url)}
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
@@ -856,6 +861,16 @@ def count_queries(
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    if not _static_collected:
+        collectstatic()
+        from django.contrib.staticfiles.storage import staticfiles_storage
+
+        # The manifest is read when the storage is first used: read it again.
+        if hasattr(staticfiles_storage, "load_manifest"):
+            loaded = staticfiles_storage.load_manifest()
+            if isinstance(loaded, tuple):  # Django 4.2+: (hashed files, hash)
+                loaded, staticfiles_storage.manifest_hash = loaded
+            staticfiles_storage.hashed_files = loaded
     client = Client(SERVER_NAME="127.0.0.1", headers=headers)
     if user_id is not None:
         client.force_login(get_user_model().objects.get(pk=user_id))
