@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import Prefetch
+
 from . import periods
-from .models import Bracket, ReducedRate, Schedule
+from .models import Bracket, ReducedRate, Schedule, Share
 
 BASIS = 10_000
 
@@ -117,7 +119,9 @@ def load_schedules() -> list[LoadedSchedule]:
     """Every schedule with its rules, oldest first (a handful of rows: 4 queries)."""
     schedules = list(
         Schedule.objects.order_by("valid_from").prefetch_related(
-            "brackets", "reduced_rates", "shares__level"
+            "brackets",
+            "reduced_rates",
+            Prefetch("shares", queryset=Share.objects.select_related("level")),
         )
     )
     return [

@@ -26,7 +26,7 @@ from members.models import Membership
 from . import periods as P
 from .models import DUE_KINDS, PAID_KINDS, Exemption, LedgerLine
 from .rates import load_schedules, schedule_on
-from .selectors import current_period_start, standings_for
+from .selectors import standings_for
 
 CHART_MONTHS = 24
 
@@ -140,8 +140,10 @@ def unit_report(
     amounts per member; bounded to the unit's own members when it is a cell)."""
     schedules = load_schedules()
     today = timezone.localdate()
+    in_force = schedule_on(schedules, today)
+    today_kind = in_force.period if in_force else P.MONTHLY
     if period is None:
-        period, kind = current_period_start(today)
+        period, kind = P.period_start(today, today_kind), today_kind
     else:
         loaded = schedule_on(schedules, period)
         kind = loaded.period if loaded else P.MONTHLY
@@ -171,7 +173,7 @@ def unit_report(
             figures[1] += row["collected"]
 
     # 2. Members and members up to date today, by child unit.
-    start, _kind = current_period_start(today)
+    start = P.period_start(today, today_kind)
     exempt = Exemption.objects.filter(
         member_id=OuterRef("user_id"), starts_on__lte=today
     ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
@@ -253,10 +255,11 @@ def unit_report(
             )
         )
 
+    levels = {level.depth: level for level in Level.objects.all()}
     shares = []
     loaded = schedule_on(schedules, period)
     if loaded is not None:
-        names = {level.depth: level.name for level in Level.objects.all()}
+        names = {depth: level.name for depth, level in levels.items()}
         allotted = 0
         depths = sorted(loaded.shares)
         for index, depth in enumerate(depths):
@@ -276,12 +279,7 @@ def unit_report(
                 )
             )
 
-    child_level = (
-        Level.objects.filter(depth=unit.depth).values_list("plural", flat=True).first()
-        or ""
-        if children
-        else ""
-    )
+    child_level = levels[unit.depth].plural if children and unit.depth in levels else ""
     report = Report(
         unit=unit,
         period=period,

@@ -29,12 +29,20 @@ def activity(tree, schedule, make_member, section_treasurer, national_treasurer)
     today = timezone.localdate()
     for index, member in enumerate(people["a1x"] + people["a1y"]):
         services.payment_record(
-            member=member, amount_cents=500 * (index % 3 + 1), paid_on=today,
-            method="transfer", by=section_treasurer, idempotency_key=f"a{index}",
+            member=member,
+            amount_cents=500 * (index % 3 + 1),
+            paid_on=today,
+            method="transfer",
+            by=section_treasurer,
+            idempotency_key=f"a{index}",
         )
     services.payment_record(
-        member=people["b1x"][0], amount_cents=1500, paid_on=today, method="cash",
-        by=national_treasurer, idempotency_key="b",
+        member=people["b1x"][0],
+        amount_cents=1500,
+        paid_on=today,
+        method="cash",
+        by=national_treasurer,
+        idempotency_key="b",
     )
     return people
 
@@ -58,7 +66,10 @@ def test_report_sums_equal_the_ledger_at_every_level(tree, activity, offset):
         assert sum(c.expected_cents for c in report.children) == sums["due"]
         assert sum(c.collected_cents for c in report.children) == sums["paid"]
         month = next(m for m in report.months if m.start == period)
-        assert (month.expected_cents, month.collected_cents) == (sums["due"], sums["paid"])
+        assert (month.expected_cents, month.collected_cents) == (
+            sums["due"],
+            sums["paid"],
+        )
 
 
 def test_breakdown_by_child_unit_and_members_up_to_date(tree, activity):
@@ -113,8 +124,13 @@ def test_query_count_does_not_grow_with_the_number_of_cells(
 
 def test_cell_report_lists_members_and_exports_csv(tree, activity):
     report = unit_report(unit=tree.cell_a1x, period=this_month(), with_members=True)
-    assert len(report.members) == Membership.objects.current().filter(unit=tree.cell_a1x).count()
-    assert sum(m.collected_cents for m in report.members) == report.totals.collected_cents
+    assert (
+        len(report.members)
+        == Membership.objects.current().filter(unit=tree.cell_a1x).count()
+    )
+    assert (
+        sum(m.collected_cents for m in report.members) == report.totals.collected_cents
+    )
     text = report_csv(report)
     header, *lines = text.splitlines()
     assert header.startswith("unit;period;expected") or header.startswith("unité")

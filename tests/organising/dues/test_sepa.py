@@ -15,10 +15,6 @@ from organising.dues.models import Debit, Kind, LedgerEntry, Mandate
 
 from .conftest import this_month
 
-# sepaxml itself (not ours) tests an element's truth value.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Testing an element's truth value:DeprecationWarning"
-)
 SCHEMA = os.path.join(
     os.path.dirname(sepaxml.__file__), "schemas", "pain.008.001.08.xsd"
 )
