@@ -6,7 +6,8 @@
 (`make bench` runs it with the defaults.) Steps: build or reuse the organisation
 (bench/org.py), then run bench/foundation.py, bench/messaging/*.py and bench/dues/*.py,
 each as a subprocess with the same options. A script there is any `.py` file whose
-name does not start with "_" and that has an `if __name__ == "__main__":` block; it
+name does not start with "_" and that has an `if __name__ == "__main__":` block
+(generate*.py first, then by name); it
 accepts the options of `bench.common.arg_parser` and saves its figures with
 `bench.common.record()`. At the end the figures each script recorded in this run are
 printed again together. Exit status 1 if a script failed.
@@ -38,7 +39,11 @@ def scripts(only: set[str] | None) -> list[tuple[str, Path]]:
         if group == "foundation":
             candidates = [bench / "foundation.py"]
         else:
-            candidates = sorted((bench / group).glob("*.py"))
+            # Data generators (generate*.py) first, then the rest by name.
+            candidates = sorted(
+                (bench / group).glob("*.py"),
+                key=lambda p: (not p.name.startswith("generate"), p.name),
+            )
         for path in candidates:
             if path.name.startswith("_") or not path.is_file():
                 continue
