@@ -47,7 +47,9 @@ The API:
   `expect_status` (raises BenchError otherwise: a login redirect is not a benchmark),
   warms up, then sends `requests` requests over `concurrency` connections (`repeat`
   times, keeping the median run) and returns
-  `Result(p50_ms, p95_ms, p99_ms, mean_ms, rps, requests, errors, seconds, tool, ...)`.
+  `Result(p50_ms, p95_ms, p99_ms, mean_ms, rps, requests, errors, seconds, tool,
+  server_cpu_ms, ...)`; server_cpu_ms is the CPU time the server processes (from
+  serve()) spent per request: the steadiest figure on a shared machine.
   `cookies` may be a list of cookie dicts (one per session) that requests take in
   turn: give each concurrent connection its own member, as in real life.
   Uses `wrk` when installed (Debian package; lowest client overhead on 2 cores), else
@@ -340,9 +342,49 @@ def serve(
         )
         try:
             _wait_until_up(proc, base, startup_timeout, log_path)
+            _servers[port] = proc.pid
             yield base
         finally:
+            _servers.pop(port, None)
             _stop(proc)
+
+
+# Servers started by serve(), by port: measure() reads their CPU time.
+_servers: dict[int, int] = {}
+
+
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and all its descendants (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent pid, cpu seconds)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        # Fields after the command: state, ppid, ..., utime (11), stime (12).
+        stats[int(entry.name)] = (
+            int(fields[1]),
+            (int(fields[11]) + int(fields[12])) / ticks,
+        )
+    total, todo, seen = 0.0, [pid], set()
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in stats:
+            continue
+        seen.add(current)
+        total += stats[current][1]
+        todo.extend(p for p, (ppid, _) in stats.items() if ppid == current)
+    return total
+
+
+def _server_pid(url: str) -> int | None:
+    parts = urllib.parse.urlsplit(url)
+    if parts.hostname not in ("127.0.0.1", "localhost"):
+        return None
+    return _servers.get(parts.port or 80)
 
 
 def _wait_until_up(proc: subprocess.Popen, base: str, timeout: float, log: Path):
@@ -396,6 +438,9 @@ class Result:
     concurrency: int
     tool: str
     detail: dict = field(default_factory=dict)
+    # CPU milliseconds the server processes spent per request (serve() servers only):
+    # steadier than requests/s on a machine shared with others.
+    server_cpu_ms: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -407,6 +452,8 @@ class Result:
 def format_result(d: dict) -> str:
     """One line for a Result dict (plus its "queries" when present)."""
     queries = f"  {d['queries']:3d} queries" if "queries" in d else ""
+    if d.get("server_cpu_ms") is not None:
+        queries += f"  cpu {d['server_cpu_ms']:5.1f} ms/req"
     return (
         f"{d['rps']:8.0f} req/s  p50 {d['p50_ms']:7.1f} ms  p95 {d['p95_ms']:7.1f} ms"
         f"  p99 {d['p99_ms']:7.1f} ms{queries}  ({d['requests']} req,"
@@ -525,7 +572,16 @@ def measure(
     )
     if warmup:
         runner(load, warmup)
-    rounds = sorted((runner(load, requests) for _ in range(max(1, repeat))), key=rps)
+    pid = _server_pid(url)
+    rounds = []
+    for _ in range(max(1, repeat)):
+        cpu_before = server_cpu_seconds(pid) if pid else 0.0
+        result = runner(load, requests)
+        if pid and result.requests:
+            spent = server_cpu_seconds(pid) - cpu_before
+            result.server_cpu_ms = round(spent * 1000 / result.requests, 2)
+        rounds.append(result)
+    rounds.sort(key=rps)
     chosen = rounds[len(rounds) // 2]
     if len(rounds) > 1:
         chosen.detail["rounds"] = [r.rps for r in rounds]
