@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -386,6 +387,19 @@ def _mark_duplicates(lines: list[ImportLine]) -> None:
             line.message = str(_("Already recorded (this line was imported before)."))
 
 
+def _stored_counts(batch: Import) -> dict:
+    """The counts of an import's lines, by status, from the database (one query)."""
+    rows = batch.lines.values("status").annotate(
+        n=Count("pk"), cents=Sum("amount_cents", default=0)
+    )
+    by_status = {row["status"]: row for row in rows}
+    return {
+        "total": sum(row["n"] for row in rows),
+        **{s: by_status.get(s, {}).get("n", 0) for s in ImportLine.Status.values},
+        "matched_cents": by_status.get(ImportLine.Status.MATCHED, {}).get("cents", 0),
+    }
+
+
 def _counts(lines) -> dict:
     counts = Counter(line.status for line in lines)
     return {
@@ -455,8 +469,7 @@ def import_confirm(*, batch: Import, by) -> Import:
             if status != ImportLine.Status.RECORDED:
                 for line in chunk:
                     ImportLine.objects.filter(pk=line.pk).update(message=line.message)
-    all_lines = list(batch.lines.only("status", "amount_cents"))
-    batch.counts = {**_counts(all_lines), "recorded_now": recorded}
+    batch.counts = {**_stored_counts(batch), "recorded_now": recorded}
     batch.state = Import.State.CONFIRMED
     batch.confirmed_at = timezone.now()
     batch.save(update_fields=["counts", "state", "confirmed_at"])

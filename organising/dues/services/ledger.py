@@ -11,7 +11,7 @@ from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -189,20 +189,23 @@ def outstanding_by_period(
 ) -> dict[int, list[tuple[date, int]]]:
     """For each member, the called periods not fully paid for, oldest first, with
     what remains due on each (per-period view; payments are not carried over)."""
-    rows = (
-        LedgerLine.objects.filter(member_id__in=list(member_ids))
-        .values("member_id", "period")
-        .annotate(
-            due=Sum("amount_cents", filter=Q(kind__in=DUE_KINDS), default=0),
-            paid=Sum("amount_cents", filter=Q(kind__in=PAID_KINDS), default=0),
-        )
-        .order_by("member_id", "period")
-    )
+    ids = list(member_ids)
     out: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for row in rows:
-        remaining = row["due"] - row["paid"]
-        if row["due"] > 0 and remaining > 0:
-            out[row["member_id"]].append((row["period"], remaining))
+    for start in range(0, len(ids), CHUNK * 5):
+        rows = (
+            LedgerLine.objects.filter(member_id__in=ids[start : start + CHUNK * 5])
+            .values("member_id", "period")
+            .annotate(
+                due=Sum("amount_cents", filter=Q(kind__in=DUE_KINDS), default=0),
+                paid=Sum("amount_cents", filter=Q(kind__in=PAID_KINDS), default=0),
+            )
+            .filter(due__gt=0)
+            .filter(due__gt=F("paid"))
+            .order_by("member_id", "period")
+            .values_list("member_id", "period", "due", "paid")
+        )
+        for member_id, period, due, paid in rows:
+            out[member_id].append((period, due - paid))
     return out
 
 

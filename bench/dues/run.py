@@ -1,0 +1,201 @@
+"""Dues benchmark: reports up the tree over two years of monthly payments, beside one
+hand-written SQL aggregate of the same ledger lines, and a 10,000-line import.
+
+    python bench/dues/run.py [--database-url postgres://.../maillage_dues_bench]
+                             [--members 100000] [--quick]
+
+Prints (and saves to bench/out/results/dues.json):
+- national report (breakdown by federation): median time of the report computation
+  in-process, median server time of the page through gunicorn, and the median of the
+  hand-written `GROUP BY period, ROLLUP(federation)` over the same lines;
+- section report (breakdown by cell): median computation, page p50/p95 through
+  gunicorn (goal: p95 under 50 ms);
+- query counts of the national and section report pages and of the members page;
+- recording a 10,000-line CSV import (preview, then confirm: each line idempotent),
+  and importing the same file again (every line already recorded, nothing added).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench import common  # noqa: E402
+from bench.dues.generate import arg_parser, build_ledger  # noqa: E402
+
+HAND_WRITTEN = """
+SELECT l.period,
+       substr(u.path, 1, %(child)s) AS child,
+       SUM(l.amount_cents) FILTER (WHERE l.kind IN ('charge', 'waiver')) AS expected,
+       SUM(l.amount_cents) FILTER (WHERE l.kind IN ('payment', 'reversal', 'return'))
+           AS collected
+FROM dues_ledgerline l
+JOIN federation_unit u ON u.id = l.unit_id
+WHERE u.path LIKE %(prefix)s AND l.period BETWEEN %(first)s AND %(last)s
+GROUP BY l.period, ROLLUP (substr(u.path, 1, %(child)s))
+"""
+
+
+def timed_runs(function, runs: int) -> list[float]:
+    out = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def ms(values: list[float]) -> float:
+    return round(statistics.median(values), 1)
+
+
+def main() -> int:
+    args = arg_parser("Dues reports and imports").parse_args()
+    common.django_setup(args.database_url, args.redis_url)
+    from django.db import connection
+
+    from bench import org
+    from federation.models import Unit
+    from members.models import Membership, User
+    from organising.dues import periods as P
+    from organising.dues import services
+    from organising.dues.models import LedgerEntry
+    from organising.dues.reports import CHART_MONTHS, unit_report
+
+    summary = org.build_org(members=args.members, verbose=True)
+    data = build_ledger(summary)
+    quick = args.quick
+    national = Unit.objects.get(pk=summary.national_id)
+    section = Unit.objects.get(pk=summary.section_id)
+    from django.utils import timezone
+
+    period = timezone.localdate().replace(day=1)
+    first = P.add_months(period, -(CHART_MONTHS - 1))
+    figures: dict = {
+        "ledger_lines": data["ledger_lines"],
+        "payments": data["payments"],
+        "charge_lines": data["charge_lines"],
+        "adherents": data["adherents"],
+    }
+
+    # 1. In-process: the report computation beside the hand-written aggregate.
+    def hand_written(unit):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                HAND_WRITTEN,
+                {
+                    "child": (unit.depth + 1) * unit.steplen,
+                    "prefix": unit.path + "%",
+                    "first": first,
+                    "last": period,
+                },
+            )
+            return cursor.fetchall()
+
+    runs = 3 if quick else 7
+    unit_report(unit=national, period=period)  # warm caches
+    hand_written(national)
+    national_report = timed_runs(
+        lambda: unit_report(unit=national, period=period), runs
+    )
+    national_sql = timed_runs(lambda: hand_written(national), runs)
+    figures["national_report_compute_ms"] = ms(national_report)
+    figures["national_hand_written_sql_ms"] = ms(national_sql)
+    figures["national_ratio"] = round(ms(national_report) / ms(national_sql), 2)
+    section_report = timed_runs(
+        lambda: unit_report(unit=section, period=period), runs * 5
+    )
+    figures["section_report_compute_ms"] = ms(section_report)
+    figures["section_hand_written_sql_ms"] = ms(
+        timed_runs(lambda: hand_written(section), runs * 5)
+    )
+    report = unit_report(unit=national, period=period)
+    rows = hand_written(national)
+    sql_total = next(r for r in rows if r[0] == period and r[1] is None)
+    figures["report_equals_sql"] = (
+        report.totals.expected_cents == sql_total[2]
+        and report.totals.collected_cents == sql_total[3]
+    )
+
+    # 2. Query counts of the pages (in-process, Django's test client).
+    treasurers = summary.treasurers
+    figures["queries_national_report"] = common.count_queries(
+        f"/dues/u/{national.slug}/report/", user_id=treasurers["national"]
+    ).count
+    figures["queries_section_report"] = common.count_queries(
+        f"/dues/u/{section.slug}/report/", user_id=treasurers["section"]
+    ).count
+    figures["queries_section_members"] = common.count_queries(
+        f"/dues/u/{section.slug}/", user_id=treasurers["section"]
+    ).count
+
+    # 3. Through gunicorn: server time of the pages.
+    with common.serve(
+        "gunicorn", 8844, database_url=args.database_url, redis_url=args.redis_url
+    ) as base:
+        cookies = common.session_cookies(treasurers["national"])
+        national_page = common.measure(
+            f"{base}/dues/u/{national.slug}/report/",
+            cookies=cookies,
+            requests=3 if quick else 8,
+            concurrency=1,
+            warmup=1,
+            max_seconds=120,
+        )
+        cookies = common.session_cookies(treasurers["section"])
+        section_page = common.measure(
+            f"{base}/dues/u/{section.slug}/report/",
+            cookies=cookies,
+            requests=200 if quick else 1000,
+            concurrency=2,
+        )
+    figures["national_report_page"] = national_page.as_dict()
+    figures["national_page_vs_sql"] = round(national_page.p50_ms / ms(national_sql), 2)
+    figures["section_report_page"] = section_page.as_dict()
+
+    # 4. A 10,000-line import, each line idempotent, then the same file again.
+    members = list(
+        Membership.objects.current()
+        .filter(status=Membership.Status.ADHERENT)
+        .order_by("user_id")
+        .values_list("user__email", flat=True)[:10_000]
+    )
+    run_id = uuid.uuid4().hex[:8]
+    today = timezone.localdate().isoformat()
+    lines = ["email;montant;date;reference"] + [
+        f"{email};12,00;{today};bench-{run_id}-{index}"
+        for index, email in enumerate(members)
+    ]
+    content = ("\n".join(lines) + "\n").encode()
+    treasurer = User.objects.get(pk=treasurers["national"])
+    before = LedgerEntry.objects.count()
+    with common.timed() as preview:
+        batch = services.import_create(
+            unit=national, by=treasurer, filename="bench.csv", content=content
+        )
+    with common.timed() as confirm:
+        services.import_confirm(batch=batch, by=treasurer)
+    recorded = LedgerEntry.objects.count() - before
+    with common.timed() as again:
+        repeat = services.import_create(
+            unit=national, by=treasurer, filename="bench.csv", content=content
+        )
+        services.import_confirm(batch=repeat, by=treasurer)
+    figures["import_lines"] = len(members)
+    figures["import_preview_s"] = round(preview.seconds, 2)
+    figures["import_confirm_s"] = round(confirm.seconds, 2)
+    figures["import_total_s"] = round(preview.seconds + confirm.seconds, 2)
+    figures["import_recorded"] = recorded
+    figures["import_again_s"] = round(again.seconds, 2)
+    figures["import_again_recorded"] = LedgerEntry.objects.count() - before - recorded
+    common.record("dues", figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
