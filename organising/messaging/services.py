@@ -623,6 +623,8 @@ def relation_set(*, owner: User, target: User, kind: str, on: bool = True) -> bo
             ).delete()
     else:
         Relation.objects.filter(owner=owner, target=target, kind=kind).delete()
+    for person in (owner, target):
+        person.__dict__.pop("_silenced_ids", None)
     owner_id, target_id = owner.pk, target.pk
     transaction.on_commit(
         lambda: broadcast.announce_to_users(
