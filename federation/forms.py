@@ -15,3 +15,13 @@ class GroupForm(forms.Form):
     sympathisers_welcome = forms.BooleanField(
         label=_("Sympathisers of the unit may join too"), required=False
     )
+
+
+class TerritoryForm(forms.Form):
+    commune = forms.CharField(label=_("Commune"), max_length=120)
+    postcode = forms.CharField(
+        label=_("Postcode"),
+        max_length=10,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    insee_code = forms.CharField(label=_("INSEE code"), max_length=5, required=False)

@@ -69,15 +69,42 @@ def unit_create(*, parent: Unit, name: str, by, description: str = "") -> Unit:
 
 @transaction.atomic
 def territory_add(
-    *, unit: Unit, commune: str, postcode: str, insee_code: str = ""
+    *, unit: Unit, commune: str, postcode: str, by, insee_code: str = ""
 ) -> Territory:
+    """Say that `unit` covers a commune, so that its postcode finds the unit."""
+    access.require(by, "unit.edit", unit)
+    postcode, insee_code = postcode.strip().replace(" ", ""), insee_code.strip()
+    if not (postcode.isdigit() and len(postcode) == 5):
+        raise ValidationError({"postcode": _("A French postcode has five digits.")})
+    if insee_code and not (len(insee_code) == 5 and insee_code[:2].isalnum()):
+        raise ValidationError({"insee_code": _("An INSEE code has five characters.")})
     territory, _created = Territory.objects.get_or_create(
         unit=unit,
         postcode=postcode,
-        commune=commune,
+        commune=commune.strip(),
         defaults={"insee_code": insee_code},
     )
+    audit_record(
+        actor=by,
+        action="territory.add",
+        target=territory,
+        unit=unit,
+        data={"postcode": postcode, "commune": territory.commune},
+    )
     return territory
+
+
+@transaction.atomic
+def territory_remove(*, territory: Territory, by) -> None:
+    access.require(by, "unit.edit", territory.unit)
+    audit_record(
+        actor=by,
+        action="territory.remove",
+        target=territory,
+        unit=territory.unit,
+        data={"postcode": territory.postcode, "commune": territory.commune},
+    )
+    territory.delete()
 
 
 def units_for_postcode(postcode: str) -> dict:

@@ -11,8 +11,8 @@ from members.forms import UnitCreateForm
 from organising.web import show_errors
 
 from . import access, services
-from .forms import GroupForm
-from .models import Group, GroupMembership, Unit
+from .forms import GroupForm, TerritoryForm
+from .models import Group, GroupMembership, Territory, Unit
 
 
 @login_required
@@ -55,6 +55,7 @@ def unit_detail(request, slug: str):
         "can_invite": access.can(user, "member.invite", unit),
         "can_create_group": access.can(user, "group.create", unit),
         "can_audit": access.can(user, "audit.view", unit),
+        "can_edit": access.can(user, "unit.edit", unit),
     }
     return render(request, "federation/unit_detail.html", context)
 
@@ -155,3 +156,35 @@ def group_approve(request, slug: str, pk: int):
     membership = get_object_or_404(group.memberships, pk=pk)
     services.group_approve(membership=membership, by=request.user)
     return redirect(group)
+
+
+@login_required
+def unit_territory(request, slug: str):
+    """The communes a unit covers: a postcode finds the unit on the join page."""
+    unit = access.get_for_action_or_404(request.user, "unit.edit", Unit, slug=slug)
+    form = TerritoryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.territory_add(unit=unit, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            return redirect("federation:unit_territory", slug=unit.slug)
+    return render(
+        request,
+        "federation/unit_territory.html",
+        {
+            "unit": unit,
+            "form": form,
+            "territories": unit.territories.order_by("postcode"),
+        },
+    )
+
+
+@login_required
+@require_POST
+def territory_remove(request, slug: str, pk: int):
+    unit = access.get_for_action_or_404(request.user, "unit.edit", Unit, slug=slug)
+    territory = get_object_or_404(Territory, pk=pk, unit=unit)
+    services.territory_remove(territory=territory, by=request.user)
+    return redirect("federation:unit_territory", slug=unit.slug)

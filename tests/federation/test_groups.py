@@ -67,3 +67,28 @@ def test_sympathiser_joins_only_groups_open_to_sympathisers(
     services.group_join(group=welcoming, user=sympathiser)
     assert access.in_audience(sympathiser, Audience.GROUP, group=welcoming)
     assert not access.in_audience(sympathiser, Audience.PARTY)
+
+
+def test_secretary_edits_the_territory_and_the_join_page_finds_the_cell(
+    tree, section_secretary, client_as, client
+):
+    from federation.services import units_for_postcode
+
+    secretary = client_as(section_secretary)
+    url = f"/units/{tree.cell_a1y.slug}/territory/"
+    bad = secretary.post(url, {"commune": "Lyon 2e", "postcode": "6902"})
+    assert bad.status_code == 200 and bad.context["form"].errors["postcode"]
+    secretary.post(
+        url, {"commune": "Lyon 2e", "postcode": "69002", "insee_code": "69382"}
+    )
+    assert units_for_postcode("69002")["cell"] == tree.cell_a1y
+    territory = tree.cell_a1y.territories.get()
+    secretary.post(f"{url}{territory.pk}/remove/")
+    assert units_for_postcode("69002")["cell"] is None
+
+
+def test_territory_of_another_section_is_forbidden(tree, section_secretary, client_as):
+    response = client_as(section_secretary).get(
+        f"/units/{tree.cell_b1x.slug}/territory/"
+    )
+    assert response.status_code == 403
