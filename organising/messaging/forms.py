@@ -72,7 +72,12 @@ def audience_choices(user) -> list[tuple[str, str]]:
             choices.append(
                 (f"public@{unit.pk}", _("Everyone, from %(unit)s") % {"unit": unit})
             )
-    for group in Group.objects.filter(pk__in=viewer.group_ids).order_by("name"):
+    groups = (
+        Group.objects.filter(pk__in=viewer.group_ids).order_by("name")
+        if viewer.group_ids
+        else []
+    )
+    for group in groups:
         choices.append((f"group:{group.pk}", _("Group: %(group)s") % {"group": group}))
     return choices
 

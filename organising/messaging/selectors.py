@@ -9,6 +9,7 @@ number of queries whatever its size.
 
 import base64
 import binascii
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, IntegerField, Q, QuerySet, Subquery, Sum
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from federation import access
@@ -272,9 +274,24 @@ def timeline_since(user, scope: Q, since_id: int) -> tuple[list[Post], bool]:
 # --- Decorating a page ------------------------------------------------------------
 
 
+_URL_SAMPLES = {"pk": 987654321, "public_id": "00000000-0000-4000-8000-00000000abcd"}
+
+
+@functools.cache
+def _url_pattern(name: str, kwarg: str) -> tuple[str, str]:
+    sample = str(_URL_SAMPLES.get(kwarg, "zz-sample-slug-zz"))
+    return reverse(name, kwargs={kwarg: sample}), sample
+
+
+def _url(name: str, kwarg: str, value) -> str:
+    """reverse() for the links of every card, without resolving each one anew."""
+    pattern, sample = _url_pattern(name, kwarg)
+    return pattern.replace(sample, str(value))
+
+
 def decorate(posts: list[Post], user) -> list[Post]:
-    """Attach reaction counts, the viewer's own reactions and images to each post and
-    to the originals they share: three queries for the whole page."""
+    """Attach reaction counts, the viewer's own reactions, images and links to each
+    post and to the originals they share: two queries for the whole page."""
     if not posts:
         return posts
     everyone = {post.pk: post for post in posts}
@@ -302,6 +319,11 @@ def decorate(posts: list[Post], user) -> list[Post]:
             for kind, label in Reaction.Kind.choices
         ]
         post.image_list = images.get(pk, [])
+        post.url = _url("messaging:post", "pk", pk)
+        post.author_url = _url("messaging:member", "public_id", post.author.public_id)
+        post.unit_url = (
+            _url("messaging:unit", "slug", post.unit.slug) if post.unit else ""
+        )
     return posts
 
 
