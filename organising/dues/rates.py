@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Prefetch
+from django.db.models import Count, Max, Prefetch
 
 from . import periods
 from .models import Bracket, ReducedRate, Schedule, Share
@@ -115,8 +115,21 @@ def _reduced_applies(
     return bracket_upper is not None and bracket_upper <= ceiling
 
 
+_loaded: dict[tuple, list[LoadedSchedule]] = {}
+
+
 def load_schedules() -> list[LoadedSchedule]:
-    """Every schedule with its rules, oldest first (a handful of rows: 4 queries)."""
+    """Every schedule with its rules, oldest first. Schedules are only ever added
+    (the previous one closed at the same time), so one small query tells whether the
+    copy loaded earlier by this process is still right; otherwise 4 queries."""
+    version = tuple(
+        Schedule.objects.aggregate(
+            n=Count("pk"), top=Max("pk"), at=Max("created_at"), until=Max("valid_until")
+        ).values()
+    )
+    found = _loaded.get(version)
+    if found is not None:
+        return list(found)
     schedules = list(
         Schedule.objects.order_by("valid_from").prefetch_related(
             "brackets",
@@ -124,7 +137,7 @@ def load_schedules() -> list[LoadedSchedule]:
             Prefetch("shares", queryset=Share.objects.select_related("level")),
         )
     )
-    return [
+    loaded = [
         LoadedSchedule(
             schedule=s,
             brackets=tuple(sorted(s.brackets.all(), key=lambda b: b.lower_cents)),
@@ -133,6 +146,9 @@ def load_schedules() -> list[LoadedSchedule]:
         )
         for s in schedules
     ]
+    _loaded.clear()
+    _loaded[version] = loaded
+    return list(loaded)
 
 
 def schedule_on(schedules: list[LoadedSchedule], day: date) -> LoadedSchedule | None:

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from organising.dues import periods as P
 from organising.dues.models import Schedule
@@ -39,7 +40,7 @@ def test_rate_rounds_half_up_to_the_cent():
     ],
 )
 def test_monthly_amount_on_bracket_edges(schedule, income_floor, category, monthly):
-    loaded = loaded_on(date.today())
+    loaded = loaded_on(timezone.localdate())
     assert (
         loaded.monthly_cents(income_floor_cents=income_floor, category=category)
         == monthly
@@ -55,7 +56,7 @@ def test_retiree_rate_applies_only_below_the_threshold(tree, national_treasurer)
             BracketSpec(300_000, 150),
         ],
     )
-    loaded = loaded_on(date.today())
+    loaded = loaded_on(timezone.localdate())
     # 0-1,500 €: its upper bound equals the ceiling, so the reduced rate applies.
     assert loaded.monthly_cents(income_floor_cents=0, category="retired") == 300
     assert loaded.monthly_cents(income_floor_cents=150_000, category="retired") == 1500
@@ -63,7 +64,7 @@ def test_retiree_rate_applies_only_below_the_threshold(tree, national_treasurer)
 
 def test_reduced_rate_never_raises_the_amount(tree, national_treasurer):
     make_schedule(national_treasurer, minimum_monthly_cents=100)
-    loaded = loaded_on(date.today())
+    loaded = loaded_on(timezone.localdate())
     # 0.5 % of 0 -> minimum 1 €: the 2 € student rate would be more, so 1 € stays.
     assert loaded.monthly_cents(income_floor_cents=0, category="student") == 100
 
@@ -72,14 +73,14 @@ def test_quarterly_and_yearly_periods_multiply_the_monthly_amount(
     tree, national_treasurer
 ):
     make_schedule(national_treasurer, period=P.QUARTERLY)
-    quarterly = loaded_on(date.today())
+    quarterly = loaded_on(timezone.localdate())
     assert quarterly.period_cents(income_floor_cents=100_000) == 3000
 
 
 def test_new_schedule_closes_the_previous_one_the_day_before(
     schedule, national_treasurer
 ):
-    start = P.add_months(date.today().replace(day=1), 1)
+    start = P.add_months(timezone.localdate().replace(day=1), 1)
     new = make_schedule(national_treasurer, valid_from=start, minimum_monthly_cents=700)
     schedule.refresh_from_db()
     assert schedule.valid_until == start - timedelta(days=1)
@@ -94,7 +95,7 @@ def test_new_schedule_closes_the_previous_one_the_day_before(
 def test_expected_dues_follow_the_schedule_in_force_on_the_day(
     schedule, national_treasurer, member
 ):
-    start = P.add_months(date.today().replace(day=1), 2)
+    start = P.add_months(timezone.localdate().replace(day=1), 2)
     make_schedule(national_treasurer, valid_from=start, minimum_monthly_cents=900)
     assert expected_cents(member) == 500
     assert expected_cents(member, on=start) == 900
@@ -128,7 +129,9 @@ def test_schedule_cannot_start_before_a_period_already_called(
 
     charges_issue()
     with pytest.raises(ValidationError) as error:
-        make_schedule(national_treasurer, valid_from=date.today().replace(day=1))
+        make_schedule(
+            national_treasurer, valid_from=timezone.localdate().replace(day=1)
+        )
     assert "valid_from" in error.value.message_dict
 
 
