@@ -1,16 +1,26 @@
 """Live announcements of messaging events through the channel layer.
 
 The database is the source of truth: these only tell open sockets that something
-changed. Every function here is called from `transaction.on_commit`, never raises
-(Redis down pauses live delivery only) and sends one batch per change. Sockets check
-each post event against their user's audience before passing it on.
+changed. Services hand them to `dispatch()` from `transaction.on_commit`; they never
+raise (Redis down pauses live delivery only) and send one batch per change. Sockets
+check each post event against their user's audience before passing it on.
+
+With Redis, `dispatch()` runs them on one background thread per process, with its own
+event loop and Redis connection: the author's request does not wait for rendering
+the card nor for Redis (a post to 100,000 members costs the author what a post to a
+cell costs). With the in-memory layer (development, tests) they run inline, in the
+caller's event loop, which that layer needs.
 """
 
 import asyncio
 import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import close_old_connections, connections
 from django.template.loader import render_to_string
 
 from federation.models import Audience
@@ -45,6 +55,52 @@ def thread_group(root_id: int) -> str:
 PUBLIC_GROUP = "posts.public"
 
 
+_background: tuple[int, ThreadPoolExecutor] | None = None
+_background_lock = threading.Lock()
+_announcer = threading.local()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The process's announcer thread (made again after a fork: gunicorn workers)."""
+    global _background
+    with _background_lock:
+        if _background is None or _background[0] != os.getpid():
+            _background = (
+                os.getpid(),
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-announcer"),
+            )
+        return _background[1]
+
+
+def _in_background(function, *args) -> None:
+    _announcer.active = True
+    try:
+        function(*args)
+    except Exception:  # noqa: BLE001 - never let an announcement kill the thread
+        logger.warning("Live announcement failed", exc_info=True)
+    finally:
+        close_old_connections()
+
+
+def shutdown() -> None:
+    """Wait for pending announcements, then close the announcer's database
+    connection and stop its thread (end of tests, process exit)."""
+    global _background
+    with _background_lock:
+        background, _background = _background, None
+    if background is not None and background[0] == os.getpid():
+        background[1].submit(connections.close_all).result()
+        background[1].shutdown(wait=True)
+
+
+def dispatch(function, *args) -> None:
+    """Run an announcement: in the background with Redis, inline otherwise."""
+    if isinstance(get_channel_layer(), InMemoryChannelLayer):
+        function(*args)
+    else:
+        _executor().submit(_in_background, function, *args)
+
+
 def announce_many(groups: list[str], event: dict) -> bool:
     """Send one event to several groups in one round trip; False if it failed."""
     layer = get_channel_layer()
@@ -55,7 +111,14 @@ def announce_many(groups: list[str], event: dict) -> bool:
         await asyncio.gather(*(layer.group_send(group, event) for group in groups))
 
     try:
-        async_to_sync(send_all)()
+        if getattr(_announcer, "active", False):
+            # The announcer thread keeps one loop, hence one Redis connection.
+            loop = getattr(_announcer, "loop", None)
+            if loop is None:
+                loop = _announcer.loop = asyncio.new_event_loop()
+            loop.run_until_complete(send_all())
+        else:
+            async_to_sync(send_all)()
     except Exception:  # noqa: BLE001 - a transport error pauses live delivery only
         logger.warning(
             "Live announcement to %d groups failed", len(groups), exc_info=True

@@ -239,6 +239,7 @@ def post_create(
             body=body,
             kind=Post.Kind.POST,
             deleted_at__isnull=True,
+            hidden_at__isnull=True,  # with parent=None: the author timeline index
             created__gte=timezone.now() - DOUBLE_SUBMIT_WINDOW,
         )
         .order_by("-created")
@@ -282,7 +283,10 @@ def post_create(
             notified.append(parent.author_id)
     _notify_mentions(post, mentions, already=notified)
     post_id = post.pk
-    transaction.on_commit(lambda: broadcast.announce_post(post_id), robust=True)
+    transaction.on_commit(
+        lambda: broadcast.dispatch(broadcast.announce_post, post_id),
+        robust=True,
+    )
     return post
 
 
@@ -324,7 +328,8 @@ def post_edit(*, post: Post, by: User, body: str) -> Post:
     )
     post_id = post.pk
     transaction.on_commit(
-        lambda: broadcast.announce_post(post_id, "update"), robust=True
+        lambda: broadcast.dispatch(broadcast.announce_post, post_id, "update"),
+        robust=True,
     )
     return post
 
@@ -349,7 +354,10 @@ def post_delete(*, post: Post, by: User) -> Post:
             reply_count=F("reply_count") - 1
         )
     post_id = post.pk
-    transaction.on_commit(lambda: broadcast.announce_post_removed(post_id), robust=True)
+    transaction.on_commit(
+        lambda: broadcast.dispatch(broadcast.announce_post_removed, post_id),
+        robust=True,
+    )
     return post
 
 
@@ -387,7 +395,8 @@ def post_hide(*, post: Post, by: User, reason: str) -> Post:
         )
         post_id = post.pk
         transaction.on_commit(
-            lambda: broadcast.announce_post_removed(post_id), robust=True
+            lambda: broadcast.dispatch(broadcast.announce_post_removed, post_id),
+            robust=True,
         )
     return post
 
@@ -550,7 +559,10 @@ def post_relay(
         data={"original": original.pk},
     )
     relay_id = relay.pk
-    transaction.on_commit(lambda: broadcast.announce_post(relay_id), robust=True)
+    transaction.on_commit(
+        lambda: broadcast.dispatch(broadcast.announce_post, relay_id),
+        robust=True,
+    )
     return relay
 
 
@@ -574,7 +586,8 @@ def post_boost(*, post: Post, by: User, on: bool = True) -> Post | None:
             existing.save(update_fields=["deleted_at"])
             boost_id = existing.pk
             transaction.on_commit(
-                lambda: broadcast.announce_post_removed(boost_id), robust=True
+                lambda: broadcast.dispatch(broadcast.announce_post_removed, boost_id),
+                robust=True,
             )
         return None
     if existing is not None:
@@ -591,7 +604,10 @@ def post_boost(*, post: Post, by: User, on: bool = True) -> Post | None:
     Post.objects.filter(pk=boost.pk).update(root_id=boost.pk)
     boost.root_id = boost.pk
     boost_id = boost.pk
-    transaction.on_commit(lambda: broadcast.announce_post(boost_id), robust=True)
+    transaction.on_commit(
+        lambda: broadcast.dispatch(broadcast.announce_post, boost_id),
+        robust=True,
+    )
     return boost
 
 
@@ -627,8 +643,10 @@ def relation_set(*, owner: User, target: User, kind: str, on: bool = True) -> bo
         person.__dict__.pop("_silenced_ids", None)
     owner_id, target_id = owner.pk, target.pk
     transaction.on_commit(
-        lambda: broadcast.announce_to_users(
-            [owner_id, target_id], {"type": "relations.changed"}
+        lambda: broadcast.dispatch(
+            broadcast.announce_to_users,
+            [owner_id, target_id],
+            {"type": "relations.changed"},
         ),
         robust=True,
     )
@@ -651,7 +669,10 @@ def notification_create(
         recipient_id=recipient.pk, kind=kind, actor=actor, post=post, text=text
     )
     recipient_id = recipient.pk
-    transaction.on_commit(lambda: broadcast.announce_counts(recipient_id), robust=True)
+    transaction.on_commit(
+        lambda: broadcast.dispatch(broadcast.announce_counts, recipient_id),
+        robust=True,
+    )
     return notification
 
 
@@ -664,7 +685,10 @@ def notifications_read(*, user: User, ids: Iterable[int] | None = None) -> int:
     count = rows.update(read_at=timezone.now())
     if count:
         user_id = user.pk
-        transaction.on_commit(lambda: broadcast.announce_counts(user_id), robust=True)
+        transaction.on_commit(
+            lambda: broadcast.dispatch(broadcast.announce_counts, user_id),
+            robust=True,
+        )
     return count
 
 
@@ -809,11 +833,15 @@ def message_send(
         unread=0, last_read_id=message.pk
     )
     message_id = message.pk
-    transaction.on_commit(lambda: broadcast.announce_message(message_id), robust=True)
+    transaction.on_commit(
+        lambda: broadcast.dispatch(broadcast.announce_message, message_id),
+        robust=True,
+    )
     for user_id in others:
         if user_id not in blocked_by:
             transaction.on_commit(
-                lambda uid=user_id: broadcast.announce_counts(uid), robust=True
+                lambda uid=user_id: broadcast.dispatch(broadcast.announce_counts, uid),
+                robust=True,
             )
     return message
 
@@ -832,7 +860,10 @@ def conversation_read(*, conversation: Conversation, by: User) -> Participant:
         participant.unread, participant.last_read_id = 0, last_id
         participant.save(update_fields=["unread", "last_read_id"])
         user_id = by.pk
-        transaction.on_commit(lambda: broadcast.announce_counts(user_id), robust=True)
+        transaction.on_commit(
+            lambda: broadcast.dispatch(broadcast.announce_counts, user_id),
+            robust=True,
+        )
     return participant
 
 
@@ -843,7 +874,10 @@ def conversation_leave(*, conversation: Conversation, by: User) -> None:
     participant.left_at, participant.unread = timezone.now(), 0
     participant.save(update_fields=["left_at", "unread"])
     user_id = by.pk
-    transaction.on_commit(lambda: broadcast.announce_counts(user_id), robust=True)
+    transaction.on_commit(
+        lambda: broadcast.dispatch(broadcast.announce_counts, user_id),
+        robust=True,
+    )
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from asgiref.sync import SyncToAsync
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.db import connections
 
-from organising.messaging import services
+from organising.messaging import broadcast, services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -92,6 +92,7 @@ def asgi_server(transactional_db, monkeypatch):
         original = _in_django_thread(lambda: connections["default"])
         _in_django_thread(lambda: connections.__setitem__("default", connection))
     yield url
+    broadcast.shutdown()
     if shared:
         _in_django_thread(lambda: connections.__setitem__("default", original))
         connection.dec_thread_sharing()

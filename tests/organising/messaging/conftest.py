@@ -6,7 +6,16 @@ import pytest
 
 from federation.models import Audience, Group, GroupMembership
 from members.models import Role
-from organising.messaging import services
+from organising.messaging import broadcast, services
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stop_the_announcer(django_db_setup, django_db_blocker):
+    """With Redis, announcements run on a background thread that holds a database
+    connection: close it before the test database is dropped."""
+    yield
+    with django_db_blocker.unblock():
+        broadcast.shutdown()
 
 
 @pytest.fixture

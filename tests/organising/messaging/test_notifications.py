@@ -80,6 +80,7 @@ def test_notification_counts_are_announced_on_commit(
     from organising.messaging import broadcast
 
     sent = []
+    monkeypatch.setattr(broadcast, "dispatch", lambda function, *args: function(*args))
     monkeypatch.setattr(
         broadcast, "announce_many", lambda groups, event: sent.append((groups, event))
     )
