@@ -250,7 +250,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Maillage"
-USERSESSIONS_TRACK_ACTIVITY = True
+# Tracking every request would cost a database write per page; the session list still
+# shows where and when each session started.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 # E-mail: printed to the console in development; SMTP (EMAIL_HOST, default localhost)
 # with DEBUG off or whenever EMAIL_HOST is set.
