@@ -827,10 +827,10 @@ def main(argv: list[str] | None = None) -> int:
         verbose=True,
     )
     state = f"built in {summary.seconds:.1f} s" if summary.built else "already there"
-    print(
-        f"Organisation {state}: "
-        + ", ".join(f"{v} {k}" for k, v in summary.counts.items())
-    )
+    order = ["units", "federations", "sections", "cells", "territories", "members"]
+    order += ["adherents", "sympathisers", "roles"]
+    counts = ", ".join(f"{summary.counts[k]} {k}" for k in order if k in summary.counts)
+    print(f"Organisation {state}: {counts}")
     print(
         f"Chain: national {summary.national_id} > federation {summary.federation_id} > "
         f"section {summary.section_id} > cell {summary.cell_id} "
