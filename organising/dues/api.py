@@ -8,9 +8,8 @@ the same key answers 201 the first time and 200 with the same entry afterwards, 
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.db.models import Prefetch
+from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -23,11 +22,10 @@ from rest_framework.views import APIView
 
 from federation import access
 from federation.models import Unit
-from members.models import Membership
 
 from . import periods as P
 from . import reports, selectors, services
-from .models import Import, LedgerEntry, LedgerLine, Mandate
+from .models import Import, LedgerEntry, LedgerLine
 from .rates import load_schedules, schedule_on
 from .serializers import (
     BracketDeclareSerializer,
@@ -48,6 +46,7 @@ from .serializers import (
     ScheduleCreateSerializer,
     ScheduleSerializer,
 )
+from .views.common import kept_or_404, receipt_response
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -60,6 +59,20 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 def _key(request, data: dict) -> str:
     return request.headers.get("Idempotency-Key") or data.get("idempotency_key") or ""
+
+
+def _payment_fields(request, data: dict) -> dict:
+    """A validated payment as the recording services take it (keyword arguments)."""
+    return {
+        "amount_cents": data["amount_cents"],
+        "paid_on": data["paid_on"],
+        "method": data["method"],
+        "idempotency_key": _key(request, data),
+        "periods": data.get("periods") or None,
+        "cheque_number": data.get("cheque_number", ""),
+        "reference": data.get("reference", ""),
+        "note": data.get("note", ""),
+    }
 
 
 def _period_kinds():
@@ -202,15 +215,7 @@ class MyDeclaredPayments(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         declared, created = services.declared_payment_create(
-            member=request.user,
-            amount_cents=data["amount_cents"],
-            paid_on=data["paid_on"],
-            method=data["method"],
-            idempotency_key=_key(request, data),
-            periods=data.get("periods") or None,
-            cheque_number=data.get("cheque_number", ""),
-            reference=data.get("reference", ""),
-            note=data.get("note", ""),
+            member=request.user, **_payment_fields(request, data)
         )
         return Response(
             DeclaredPaymentSerializer(declared).data,
@@ -226,13 +231,7 @@ class MyReceipt(APIView):
         receipt = services.receipt_issue(
             member=request.user, year=year, by=request.user
         )
-        response = HttpResponse(
-            services.receipt_pdf(receipt), content_type="application/pdf"
-        )
-        response["Content-Disposition"] = (
-            f'attachment; filename="recu-{receipt.label}.pdf"'
-        )
-        return response
+        return receipt_response(receipt)
 
 
 class MyMandate(APIView):
@@ -240,9 +239,7 @@ class MyMandate(APIView):
 
     @extend_schema(responses={200: MandateSerializer, 404: OpenApiResponse()})
     def get(self, request):
-        mandate = Mandate.objects.filter(
-            member=request.user, state=Mandate.State.ACTIVE
-        ).first()
+        mandate = selectors.active_mandate(member=request.user)
         if mandate is None:
             raise Http404
         return Response(MandateSerializer(mandate).data)
@@ -258,9 +255,7 @@ class MyMandate(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request):
-        mandate = Mandate.objects.filter(
-            member=request.user, state=Mandate.State.ACTIVE
-        ).first()
+        mandate = selectors.active_mandate(member=request.user)
         if mandate is None:
             raise Http404
         services.mandate_revoke(mandate=mandate, by=request.user)
@@ -332,12 +327,7 @@ class Payments(generics.ListAPIView):
         serializer = PaymentRecordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        membership = (
-            Membership.objects.current()
-            .select_related("user", "unit")
-            .filter(user__public_id=data["member"])
-            .first()
-        )
+        membership = selectors.membership_of(data["member"])
         if membership is None:
             raise ValidationError({"member": "No current member has this id."})
         if not access.can(request.user, "dues.manage", membership.unit):
@@ -345,16 +335,9 @@ class Payments(generics.ListAPIView):
         try:
             recorded = services.payment_record(
                 member=membership.user,
-                amount_cents=data["amount_cents"],
-                paid_on=data["paid_on"],
-                method=data["method"],
                 by=request.user,
-                idempotency_key=_key(request, data),
-                periods=data.get("periods") or None,
-                cheque_number=data.get("cheque_number", ""),
-                reference=data.get("reference", ""),
-                note=data.get("note", ""),
                 source="api",
+                **_payment_fields(request, data),
             )
         except services.IdempotencyConflict as error:
             return _conflict(error)
@@ -370,9 +353,7 @@ class PaymentReverse(APIView):
         responses={201: EntrySerializer, 200: EntrySerializer},
     )
     def post(self, request, pk: int):
-        entry = get_object_or_404(LedgerEntry.objects.select_related("unit"), pk=pk)
-        if not access.can(request.user, "dues.member_amounts", entry.unit):
-            raise Http404
+        entry = kept_or_404(request, LedgerEntry, action="dues.member_amounts", pk=pk)
         serializer = ReverseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -413,19 +394,12 @@ class Imports(APIView):
         return Response(ImportSerializer(batch).data, status=status.HTTP_201_CREATED)
 
 
-def _import_for(request, pk: int) -> Import:
-    batch = get_object_or_404(Import.objects.select_related("unit"), pk=pk)
-    if not access.can(request.user, "dues.manage", batch.unit):
-        raise Http404
-    return batch
-
-
 class ImportDetail(APIView):
     """The preview of an import: counts and lines (the first 1,000)."""
 
     @extend_schema(responses=ImportSerializer)
     def get(self, request, pk: int):
-        return Response(ImportSerializer(_import_for(request, pk)).data)
+        return Response(ImportSerializer(kept_or_404(request, Import, pk=pk)).data)
 
 
 class ImportConfirm(APIView):
@@ -433,7 +407,9 @@ class ImportConfirm(APIView):
 
     @extend_schema(request=None, responses=ImportSerializer)
     def post(self, request, pk: int):
-        batch = services.import_confirm(batch=_import_for(request, pk), by=request.user)
+        batch = services.import_confirm(
+            batch=kept_or_404(request, Import, pk=pk), by=request.user
+        )
         return Response(ImportSerializer(batch).data)
 
 
@@ -449,12 +425,7 @@ class Mandates(generics.ListAPIView):
 
     def get_queryset(self):
         self.unit = _unit_param(self.request, "dues.manage")
-        in_unit = Membership.objects.current().filter(
-            user_id=OuterRef("member_id"), unit__path__startswith=self.unit.path
-        )
-        return Mandate.objects.filter(state=Mandate.State.ACTIVE).filter(
-            Exists(in_unit)
-        )
+        return selectors.active_mandates(unit=self.unit)
 
     def get_serializer_context(self):
         return {

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from . import periods as P
 from .models import Method, ReducedRate, Schedule
 from .rates import LoadedSchedule, schedule_on
-from .services import cents_str, parse_euros
+from .services import BracketSpec, ReducedSpec, cents_str, parse_euros
 
 REASONS = [
     ("AM04", _("AM04 – insufficient funds")),
@@ -109,6 +109,20 @@ class PaymentForm(IdempotentForm):
         super().__init__(*args, **kwargs)
         self.fields["periods"].choices = period_choices(schedules or [])
 
+    def payment_fields(self) -> dict:
+        """The payment as the recording services take it (keyword arguments)."""
+        data = self.cleaned_data
+        return {
+            "amount_cents": data["amount"],
+            "paid_on": data["paid_on"],
+            "method": data["method"],
+            "idempotency_key": data["idempotency_key"],
+            "periods": data.get("periods") or None,
+            "cheque_number": data["cheque_number"],
+            "reference": data["reference"],
+            "note": data["note"],
+        }
+
 
 class DeclaredPaymentForm(PaymentForm):
     method = forms.ChoiceField(
@@ -160,6 +174,20 @@ class BracketForm(forms.Form):
             (category, ReducedRate.Category(category).label)
             for category in schedule.reduced
         ]
+
+
+def bracket_form_for(dues) -> BracketForm | None:
+    """The member's bracket form under the schedule in force, showing their current
+    declaration; None when the schedule has no brackets to choose from."""
+    schedule = dues.schedule
+    if schedule is None or not schedule.brackets:
+        return None
+    initial = {}
+    if dues.declaration is not None:
+        declared = dues.declaration
+        bracket = schedule.bracket_for_income(declared.bracket.lower_cents)
+        initial = {"bracket": bracket.lower_cents, "category": declared.category}
+    return BracketForm(schedule=schedule, initial=initial)
 
 
 class MandateForm(forms.Form):
@@ -301,4 +329,27 @@ class ScheduleForm(forms.Form):
         return {
             level.depth: int(self.cleaned_data[f"share_{level.depth}"] * 100)
             for level in self.levels
+        }
+
+    def schedule_fields(self) -> dict:
+        """The schedule as `schedule_create` takes it (keyword arguments)."""
+        data = self.cleaned_data
+        reduced = [
+            ReducedSpec(category, data[category], None)
+            for category in ("student", "unemployed")
+            if data.get(category) is not None
+        ]
+        if data.get("retired") is not None:
+            reduced.append(
+                ReducedSpec("retired", data["retired"], data.get("retired_ceiling"))
+            )
+        return {
+            "name": data["name"],
+            "period": data["period"],
+            "valid_from": data["valid_from"],
+            "minimum_monthly_cents": data.get("minimum") or 0,
+            "brackets": [BracketSpec(low, rate) for low, rate in data["brackets"]],
+            "reduced": reduced,
+            "shares": self.shares(),
+            "note": data["note"],
         }

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Count, Max, Prefetch
+from django.utils import timezone
 
 from . import periods
 from .models import Bracket, ReducedRate, Schedule, Share
@@ -156,3 +157,8 @@ def schedule_on(schedules: list[LoadedSchedule], day: date) -> LoadedSchedule | 
         if loaded.covers(day):
             return loaded
     return None
+
+
+def schedule_in_force(on: date | None = None) -> LoadedSchedule | None:
+    """The schedule in force on `on` (today), or None."""
+    return schedule_on(load_schedules(), on or timezone.localdate())

@@ -12,11 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from federation import access
 from federation.models import Unit
 from members.models import Membership
 
@@ -28,6 +29,8 @@ from .models import (
     Declaration,
     DeclaredPayment,
     Exemption,
+    Import,
+    ImportLine,
     LedgerEntry,
     LedgerLine,
     Mandate,
@@ -273,9 +276,7 @@ def my_dues(member, *, periods_shown: int = 12) -> MyDues:
                 :10
             ]
         ),
-        mandate=Mandate.objects.filter(
-            member_id=member.pk, state=Mandate.State.ACTIVE
-        ).first(),
+        mandate=active_mandate(member=member),
         receipt_years=receipt_years,
         receipts=receipts,
     )
@@ -339,6 +340,49 @@ def unit_member_standings(
         rows=[MemberRow(membership=m, standing=standings[m.user_id]) for m in items],
         next_cursor=next_cursor,
     )
+
+
+def membership_of(public_id) -> Membership | None:
+    """The current membership of the member with `public_id` (with user and unit)."""
+    return (
+        Membership.objects.current()
+        .select_related("user", "unit")
+        .filter(user__public_id=public_id)
+        .first()
+    )
+
+
+def units_kept(user) -> list[Unit]:
+    """The units where the user holds an office that reads dues (their offices'
+    units themselves, not every unit below; the roots for a superuser)."""
+    viewer = access.viewer_for(user)
+    if viewer.is_superuser:
+        return list(Unit.objects.filter(depth=1))
+    paths = viewer.office_paths(access.UNIT_ACTIONS["dues.report"])
+    return list(Unit.objects.filter(path__in=paths).select_related("level"))
+
+
+def active_mandate(*, member) -> Mandate | None:
+    """The member's mandate in force (a new one revokes the previous)."""
+    return Mandate.objects.filter(
+        member_id=member.pk, state=Mandate.State.ACTIVE
+    ).first()
+
+
+def active_mandates(*, unit: Unit):
+    """The active mandates of the current members of `unit` and below."""
+    in_unit = Membership.objects.current().filter(
+        user_id=OuterRef("member_id"), unit__path__startswith=unit.path
+    )
+    return Mandate.objects.filter(state=Mandate.State.ACTIVE).filter(Exists(in_unit))
+
+
+def import_lines(*, batch: Import, status: str = "", limit: int = 300):
+    """The lines of an import in file order, of one status if it is a valid one."""
+    lines = batch.lines.select_related("member").order_by("line_number")
+    if status in ImportLine.Status.values:
+        lines = lines.filter(status=status)
+    return list(lines[:limit])
 
 
 def pending_declared(*, unit: Unit):

@@ -17,7 +17,7 @@ from members.models import Membership
 
 from .. import periods as P
 from ..models import Method
-from ..rates import LoadedSchedule, load_schedules, schedule_on
+from ..rates import LoadedSchedule, schedule_on
 
 MAX_KEY_LENGTH = 120
 
@@ -152,13 +152,6 @@ def require_member_scope(by, action: str, member) -> Membership:
             % {"name": member}
         )
     return membership
-
-
-def current_schedule(
-    schedules: list[LoadedSchedule] | None = None, on: date | None = None
-):
-    schedules = load_schedules() if schedules is None else schedules
-    return schedule_on(schedules, on or timezone.localdate())
 
 
 def check_periods(

@@ -34,7 +34,7 @@ from ..models import (
     Schedule,
     Source,
 )
-from ..rates import LoadedSchedule, load_schedules, schedule_on
+from ..rates import LoadedSchedule, load_schedules, schedule_in_force, schedule_on
 from .base import (
     IdempotencyConflict,
     adherent_membership,
@@ -701,8 +701,7 @@ def declaration_set(*, member, income_floor_cents: int, category: str = "", by=N
     if by.pk != member.pk:
         raise PermissionDenied(_("Only the member declares their income bracket."))
     adherent_membership(member)
-    schedules = load_schedules()
-    loaded = schedule_on(schedules, timezone.localdate())
+    loaded = schedule_in_force()
     if loaded is None or not loaded.brackets:
         raise ValidationError(_("No dues schedule is in force."))
     if not isinstance(income_floor_cents, int) or income_floor_cents < 0:

@@ -1,0 +1,67 @@
+"""What the dues pages and the dues API share: fetching through the policy module
+and answering with a file."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from federation import access
+from federation.models import Unit
+from members.models import Membership
+
+from .. import selectors, services
+from ..models import Receipt
+
+
+def unit_for(request, action: str, slug: str) -> Unit:
+    """The unit if the user may do `action` there: 404 unseen, 403 not allowed."""
+    return access.get_for_action_or_404(request.user, action, Unit, slug=slug)
+
+
+def kept_or_404(
+    request, queryset, *, action: str = "dues.manage", via: str = "unit", **lookup
+):
+    """The object (of a queryset or a model) matching `lookup` if the user may do
+    `action` in the unit it belongs to (`via`, a relation path such as
+    "batch__unit"); 404 otherwise, so that a treasurer elsewhere cannot tell
+    whether it exists."""
+    if not isinstance(queryset, QuerySet):
+        queryset = queryset._default_manager.all()
+    found = get_object_or_404(queryset.select_related(via), **lookup)
+    unit = found
+    for name in via.split("__"):
+        unit = getattr(unit, name)
+    if not access.can(request.user, action, unit):
+        raise Http404
+    return found
+
+
+def membership_or_404(request, action: str, public_id) -> Membership:
+    """The current membership of the member with `public_id`, if the user may do
+    `action` in its unit; 404 otherwise."""
+    membership = selectors.membership_of(public_id)
+    if membership is None or not access.can(request.user, action, membership.unit):
+        raise Http404
+    return membership
+
+
+def error_text(error: ValidationError | PermissionDenied) -> str:
+    """A service's refusal as one sentence for a flash message."""
+    return " ".join(getattr(error, "messages", None) or [str(error)])
+
+
+def attachment(content, *, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def receipt_response(receipt: Receipt) -> HttpResponse:
+    return attachment(
+        services.receipt_pdf(receipt),
+        content_type="application/pdf",
+        filename=f"recu-{receipt.label}.pdf",
+    )
