@@ -44,6 +44,7 @@ messages: install
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
 
 bench: install
+	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
 
 clean:
