@@ -46,7 +46,7 @@ from .serializers import (
     ScheduleCreateSerializer,
     ScheduleSerializer,
 )
-from .views.common import kept_or_404, receipt_response
+from .views.common import kept_or_404, receipt_response, record_bulk_access
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -265,6 +265,21 @@ class MyMandate(APIView):
 # --- Payments (treasurers) -----------------------------------------------------
 
 
+class BulkAccessRecorded:
+    """A list view of members' personal data in `self.unit` (set by
+    `get_queryset`): each page served is recorded in the audit trail."""
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        record_bulk_access(
+            self.request,
+            self.unit,
+            kind="view",
+            members=[row.member_id for row in page or ()],
+        )
+        return page
+
+
 class EntryPagination(CursorPagination):
     ordering = ("-created_at", "-id")
     page_size = 50
@@ -286,7 +301,7 @@ def _unit_param(request, action: str) -> Unit:
         OpenApiParameter("kind", str, enum=["payment", "reversal", "return", "waiver"]),
     ]
 )
-class Payments(generics.ListAPIView):
+class Payments(BulkAccessRecorded, generics.ListAPIView):
     """Ledger entries recorded in a unit and below, newest first (treasurers and
     secretaries of the unit); POST records a payment (treasurers)."""
 
@@ -294,9 +309,9 @@ class Payments(generics.ListAPIView):
     pagination_class = EntryPagination
 
     def get_queryset(self):
-        unit = _unit_param(self.request, "dues.member_amounts")
+        self.unit = _unit_param(self.request, "dues.member_amounts")
         entries = (
-            LedgerEntry.objects.filter(unit__path__startswith=unit.path)
+            LedgerEntry.objects.filter(unit__path__startswith=self.unit.path)
             .exclude(kind="charge")
             .select_related("member", "unit", "created_by")
             .prefetch_related(
@@ -371,6 +386,15 @@ class PaymentReverse(APIView):
 # --- Imports -------------------------------------------------------------------
 
 
+def _import_data(request, batch: Import) -> dict:
+    """The import and its lines; the members they were matched to are recorded as
+    viewed."""
+    data = ImportSerializer(batch).data
+    members = [line["member"] for line in data["lines"]]
+    record_bulk_access(request, batch.unit, kind="view", members=members)
+    return data
+
+
 class Imports(APIView):
     """Upload a CSV statement: answers the preview (nothing is recorded yet)."""
 
@@ -391,7 +415,7 @@ class Imports(APIView):
             content=upload.read(),
             encoding=serializer.validated_data["encoding"],
         )
-        return Response(ImportSerializer(batch).data, status=status.HTTP_201_CREATED)
+        return Response(_import_data(request, batch), status=status.HTTP_201_CREATED)
 
 
 class ImportDetail(APIView):
@@ -399,7 +423,7 @@ class ImportDetail(APIView):
 
     @extend_schema(responses=ImportSerializer)
     def get(self, request, pk: int):
-        return Response(ImportSerializer(kept_or_404(request, Import, pk=pk)).data)
+        return Response(_import_data(request, kept_or_404(request, Import, pk=pk)))
 
 
 class ImportConfirm(APIView):
@@ -410,14 +434,14 @@ class ImportConfirm(APIView):
         batch = services.import_confirm(
             batch=kept_or_404(request, Import, pk=pk), by=request.user
         )
-        return Response(ImportSerializer(batch).data)
+        return Response(_import_data(request, batch))
 
 
 # --- Mandates, members, reports (treasurers) -----------------------------------
 
 
 @extend_schema(parameters=[OpenApiParameter("unit", str, required=True)])
-class Mandates(generics.ListAPIView):
+class Mandates(BulkAccessRecorded, generics.ListAPIView):
     """Active mandates of the members of a unit and below (treasurers: full IBAN)."""
 
     serializer_class = MandateSerializer
@@ -455,6 +479,9 @@ class UnitMembers(APIView):
             query=request.query_params.get("q", ""),
             late_only=request.query_params.get("late") in ("1", "true"),
             after=request.query_params.get("after"),
+        )
+        record_bulk_access(
+            request, unit, kind="view", members=[row.user.pk for row in page.rows]
         )
         return Response(
             {
@@ -502,5 +529,11 @@ class UnitReport(APIView):
         )
         result = reports.unit_report(
             unit=unit, period=period, with_members=with_members
+        )
+        record_bulk_access(
+            request,
+            unit,
+            kind="view",
+            members=[row.user_id for row in result.members or ()],
         )
         return Response(ReportSerializer(result).data)

@@ -3,6 +3,8 @@ and answering with a file."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
@@ -11,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from federation import access
 from federation.models import Unit
 from members.models import Membership
+from members.services import personal_data_access_record
 
 from .. import selectors, services
 from ..models import Receipt
@@ -46,6 +49,15 @@ def membership_or_404(request, action: str, public_id) -> Membership:
     if membership is None or not access.can(request.user, action, membership.unit):
         raise Http404
     return membership
+
+
+def record_bulk_access(request, unit: Unit, *, kind: str, members: Iterable) -> None:
+    """Members' personal data shown ("view") or handed out ("export") in bulk: the
+    audit trail says who, where and how many members (`members`: their ids, each
+    counted once). Nothing is recorded when the list is empty."""
+    count = len({member for member in members if member is not None})
+    if count:
+        personal_data_access_record(by=request.user, unit=unit, kind=kind, count=count)
 
 
 def error_text(error: ValidationError | PermissionDenied) -> str:

@@ -14,7 +14,7 @@ from organising.web import show_errors
 from .. import selectors, services
 from ..forms import ImportForm
 from ..models import Import, ImportLine
-from .common import error_text, kept_or_404, unit_for
+from .common import error_text, kept_or_404, record_bulk_access, unit_for
 
 
 @login_required
@@ -48,9 +48,13 @@ def _import_for(request, pk: int) -> Import:
 def import_detail(request, pk: int):
     batch = _import_for(request, pk)
     status = request.GET.get("status", "")
+    lines = selectors.import_lines(batch=batch, status=status)
+    record_bulk_access(
+        request, batch.unit, kind="view", members=[x.member_id for x in lines]
+    )
     context = {
         "batch": batch,
-        "lines": selectors.import_lines(batch=batch, status=status),
+        "lines": lines,
         "status": status,
         "statuses": ImportLine.Status.choices,
     }

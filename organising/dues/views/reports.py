@@ -13,11 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from federation import access
-from organising.audit.services import audit_record
 
 from .. import reports, services
 from ..forms import ReportPeriodForm
-from .common import attachment, error_text, unit_for
+from .common import attachment, error_text, record_bulk_access, unit_for
 
 
 def _report(request, slug: str):
@@ -39,9 +38,14 @@ def _report(request, slug: str):
     return found, result
 
 
+def _member_ids(result) -> list[int]:
+    return [row.user_id for row in result.members or ()]
+
+
 @login_required
 def report(request, slug: str):
     found, result = _report(request, slug)
+    record_bulk_access(request, found, kind="view", members=_member_ids(result))
     this_year = timezone.localdate().year
     context = {
         "unit": found,
@@ -57,15 +61,7 @@ def report(request, slug: str):
 @login_required
 def report_csv(request, slug: str):
     found, result = _report(request, slug)
-    if result.members is not None:
-        # Personal data leaving in bulk: who exported it is recorded.
-        audit_record(
-            actor=request.user,
-            action="dues.report_export",
-            target=found,
-            unit=found,
-            data={"period": result.period_key, "members": len(result.members)},
-        )
+    record_bulk_access(request, found, kind="export", members=_member_ids(result))
     return attachment(
         reports.report_csv(result),
         content_type="text/csv; charset=utf-8",
@@ -89,6 +85,10 @@ def receipts_bulk(request, slug: str):
     except ValidationError as error:
         messages.error(request, error_text(error))
         return redirect("dues:report", slug=slug)
+    # Each receipt carries the member's name, e-mail address and commune.
+    record_bulk_access(
+        request, found, kind="export", members=[r.member_id for r in issued]
+    )
     if not issued:
         messages.info(
             request, _("No dues were paid in %(year)s here.") % {"year": year}

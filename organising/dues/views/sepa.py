@@ -13,14 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from organising.audit.services import audit_record
 from organising.web import show_errors
 
 from .. import selectors, services
 from ..forms import DebitBatchForm, DebitReturnForm
 from ..models import Debit, DebitBatch
 from ..rates import load_schedules
-from .common import attachment, kept_or_404, unit_for
+from .common import attachment, kept_or_404, record_bulk_access, unit_for
 
 
 @login_required
@@ -57,9 +56,13 @@ def sepa(request, slug: str):
 @login_required
 def sepa_batch(request, pk: int):
     batch = kept_or_404(request, DebitBatch, pk=pk)
+    debits = list(batch.debits.select_related("member", "mandate").order_by("pk"))
+    record_bulk_access(
+        request, batch.unit, kind="view", members=[d.member_id for d in debits]
+    )
     context = {
         "batch": batch,
-        "debits": batch.debits.select_related("member", "mandate").order_by("pk"),
+        "debits": debits,
         "return_form": DebitReturnForm(),
     }
     return render(request, "dues/sepa_batch.html", context)
@@ -68,11 +71,12 @@ def sepa_batch(request, pk: int):
 @login_required
 def sepa_xml(request, pk: int):
     batch = kept_or_404(request, DebitBatch, pk=pk)
-    audit_record(
-        actor=request.user,
-        action="dues.debit_batch_download",
-        target=batch,
-        unit=batch.unit,
+    # The file holds every debited member's name and full IBAN.
+    record_bulk_access(
+        request,
+        batch.unit,
+        kind="export",
+        members=batch.debits.values_list("member_id", flat=True),
     )
     return attachment(
         batch.xml, content_type="application/xml", filename=f"{batch.message_id}.xml"

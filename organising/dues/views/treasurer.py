@@ -26,6 +26,7 @@ from .common import (
     kept_or_404,
     membership_or_404,
     receipt_response,
+    record_bulk_access,
     unit_for,
 )
 
@@ -49,6 +50,9 @@ def unit(request, slug: str):
     late_only = request.GET.get("late") == "1"
     page = selectors.unit_member_standings(
         unit=found, query=query, late_only=late_only, after=request.GET.get("after")
+    )
+    record_bulk_access(
+        request, found, kind="view", members=[row.user.pk for row in page.rows]
     )
     can_manage = access.can(request.user, "dues.manage", found)
     context = {
@@ -185,6 +189,9 @@ def member_receipt(request, public_id, year: int):
 def declared(request, slug: str):
     found = unit_for(request, "dues.manage", slug)
     pending = list(selectors.pending_declared(unit=found)[:100])
+    record_bulk_access(
+        request, found, kind="view", members=[d.member_id for d in pending]
+    )
     context = {"unit": found, "pending": pending, "reject_form": RejectForm()}
     return render(request, "dues/declared.html", context)
 
