@@ -26,7 +26,7 @@ from federation.models import Unit
 from . import periods as P
 from . import reports, selectors, services
 from .models import Import, LedgerEntry, LedgerLine
-from .rates import load_schedules, schedule_on
+from .rates import load_schedules
 from .serializers import (
     BracketDeclareSerializer,
     DeclarationSerializer,
@@ -73,16 +73,6 @@ def _payment_fields(request, data: dict) -> dict:
         "reference": data.get("reference", ""),
         "note": data.get("note", ""),
     }
-
-
-def _period_kinds():
-    schedules = load_schedules()
-
-    def kind(day):
-        loaded = schedule_on(schedules, day)
-        return loaded.period if loaded else P.MONTHLY
-
-    return kind
 
 
 def _recorded_response(recorded, context) -> Response:
@@ -171,7 +161,7 @@ class MyDues(APIView):
             "transfer_reference": services.member_reference(request.user),
             "periods": dues.periods,
             "entries": EntrySerializer(
-                entries, many=True, context={"period_kinds": _period_kinds()}
+                entries, many=True, context={"schedules": load_schedules()}
             ).data,
             "mandate": MandateSerializer(dues.mandate).data if dues.mandate else None,
             "receipts": [
@@ -327,7 +317,7 @@ class Payments(BulkAccessRecorded, generics.ListAPIView):
         return entries
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "period_kinds": _period_kinds()}
+        return {**super().get_serializer_context(), "schedules": load_schedules()}
 
     @extend_schema(
         parameters=[IDEMPOTENCY_HEADER],
@@ -356,7 +346,7 @@ class Payments(BulkAccessRecorded, generics.ListAPIView):
             )
         except services.IdempotencyConflict as error:
             return _conflict(error)
-        return _recorded_response(recorded, {"period_kinds": _period_kinds()})
+        return _recorded_response(recorded, {"schedules": load_schedules()})
 
 
 class PaymentReverse(APIView):
@@ -380,7 +370,7 @@ class PaymentReverse(APIView):
             )
         except services.IdempotencyConflict as error:
             return _conflict(error)
-        return _recorded_response(recorded, {"period_kinds": _period_kinds()})
+        return _recorded_response(recorded, {"schedules": load_schedules()})
 
 
 # --- Imports -------------------------------------------------------------------

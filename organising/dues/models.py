@@ -179,6 +179,14 @@ class Declaration(models.Model):
         return f"{self.member} · {self.bracket}"
 
 
+class ExemptionQuerySet(models.QuerySet):
+    def in_force(self, on) -> ExemptionQuerySet:
+        """The exemptions that cover the day `on`."""
+        return self.filter(starts_on__lte=on).filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=on)
+        )
+
+
 class Exemption(models.Model):
     """No dues are called from `starts_on` to `ends_on` (inclusive; open-ended when
     empty): hardship, honorary members. Decided by a treasurer."""
@@ -195,6 +203,8 @@ class Exemption(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ExemptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-starts_on"]

@@ -159,6 +159,13 @@ def schedule_on(schedules: list[LoadedSchedule], day: date) -> LoadedSchedule | 
     return None
 
 
+def period_label(start: date, schedules: list[LoadedSchedule]) -> str:
+    """The key of the period starting on `start` ("2025-03", "2025-Q1", "2025") in
+    the kind of the schedule covering it; monthly when none does."""
+    loaded = schedule_on(schedules, start)
+    return periods.period_key(start, loaded.period if loaded else periods.MONTHLY)
+
+
 def schedule_in_force(on: date | None = None) -> LoadedSchedule | None:
     """The schedule in force on `on` (today), or None."""
     return schedule_on(load_schedules(), on or timezone.localdate())

@@ -174,9 +174,7 @@ def unit_report(
 
     # 2. Members and members up to date today, by child unit.
     start = P.period_start(today, today_kind)
-    exempt = Exemption.objects.filter(
-        member_id=OuterRef("user_id"), starts_on__lte=today
-    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+    exempt = Exemption.objects.in_force(today).filter(member_id=OuterRef("user_id"))
     people = (
         Membership.objects.current()
         .filter(unit__path__startswith=unit.path, status=Membership.Status.ADHERENT)
@@ -204,35 +202,27 @@ def unit_report(
             "name"
         )
     )
-    rows: list[ChildRow] = []
-    for child in children:
-        expected, collected = by_child.get(child.path, (0, 0))
-        members, up_to_date = people_by_child.get(child.path, (0, 0))
-        rows.append(
-            ChildRow(
-                unit=child,
-                label=child.name,
-                expected_cents=expected,
-                collected_cents=collected,
-                members=members,
-                up_to_date=up_to_date,
-            )
+
+    def row(path: str, row_unit: Unit | None, label: str) -> ChildRow:
+        expected, collected = by_child.get(path, (0, 0))
+        members, up_to_date = people_by_child.get(path, (0, 0))
+        return ChildRow(
+            unit=row_unit,
+            label=label,
+            expected_cents=expected,
+            collected_cents=collected,
+            members=members,
+            up_to_date=up_to_date,
         )
+
+    rows = [row(child.path, child, child.name) for child in children]
     if unit.path in by_child or unit.path in people_by_child:
-        expected, collected = by_child.get(unit.path, (0, 0))
-        members, up_to_date = people_by_child.get(unit.path, (0, 0))
-        rows.append(
-            ChildRow(
-                unit=unit if children else None,
-                label=_("Members of %(unit)s itself") % {"unit": unit.name}
-                if children
-                else unit.name,
-                expected_cents=expected,
-                collected_cents=collected,
-                members=members,
-                up_to_date=up_to_date,
-            )
-        )
+        # Members whose home is the unit itself, not one of its children.
+        if children:
+            itself = _("Members of %(unit)s itself") % {"unit": unit.name}
+            rows.append(row(unit.path, unit, itself))
+        else:
+            rows.append(row(unit.path, None, unit.name))
     totals = Figures(
         expected_cents=sum(v[0] for v in by_child.values()),
         collected_cents=sum(v[1] for v in by_child.values()),

@@ -37,7 +37,7 @@ from .models import (
     Receipt,
     Schedule,
 )
-from .rates import LoadedSchedule, load_schedules, schedule_on
+from .rates import LoadedSchedule, load_schedules, period_label, schedule_on
 
 UP_TO_DATE, LATE, EXEMPT, NOT_MEMBER = "up_to_date", "late", "exempt", "not_member"
 LABELS = {
@@ -102,8 +102,8 @@ def standings_for(
         .values_list("user_id", flat=True)
     )
     exempt = set(
-        Exemption.objects.filter(member_id__in=adherents, starts_on__lte=day)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+        Exemption.objects.in_force(day)
+        .filter(member_id__in=adherents)
         .values_list("member_id", flat=True)
     )
     balances = {
@@ -172,11 +172,6 @@ def is_in_good_standing(user) -> bool:
     return standing_for(user).is_good
 
 
-def _period_label(start: date, schedules: list[LoadedSchedule]) -> str:
-    loaded = schedule_on(schedules, start)
-    return P.period_key(start, loaded.period if loaded else P.MONTHLY)
-
-
 # --- The member's own page -----------------------------------------------------------
 
 
@@ -238,7 +233,7 @@ def my_dues(member, *, periods_shown: int = 12) -> MyDues:
     )
     period_rows = [
         PeriodRow(
-            key=_period_label(row["period"], schedules),
+            key=period_label(row["period"], schedules),
             start=row["period"],
             due_cents=row["due"],
             paid_cents=row["paid"],
@@ -318,9 +313,7 @@ def unit_member_standings(
     if late_only:
         start, _kind = current_period_start()
         rows = rows.filter(user__dues_balance__first_unpaid__lt=start).exclude(
-            user__dues_exemptions__in=Exemption.objects.filter(
-                starts_on__lte=timezone.localdate()
-            ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=timezone.localdate()))
+            user__dues_exemptions__in=Exemption.objects.in_force(timezone.localdate())
         )
     rows = rows.select_related("user", "unit").order_by("user__display_name", "user_id")
     if after:

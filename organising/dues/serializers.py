@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from . import periods as P
 from .models import LedgerEntry, Mandate, Method, ReducedRate, Schedule
+from .rates import period_label
 
 
 class StandingSerializer(serializers.Serializer):
@@ -131,12 +131,10 @@ class EntrySerializer(serializers.ModelSerializer):
         ]
 
     def get_periods(self, entry) -> list[dict]:
-        kinds = self.context.get("period_kinds")
+        schedules = self.context.get("schedules", [])
         return [
             {
-                "period": P.period_key(
-                    line.period, kinds(line.period) if kinds else P.MONTHLY
-                ),
+                "period": period_label(line.period, schedules),
                 "amount_cents": line.amount_cents,
             }
             for line in entry.lines.all()

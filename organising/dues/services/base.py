@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -110,6 +111,49 @@ def check_method(method: str, cheque_number: str) -> None:
         raise ValidationError({"cheque_number": _("Give the cheque number.")})
 
 
+@dataclass(frozen=True)
+class PaymentFields:
+    """A payment's details checked and tidied: the rules a recorded payment and a
+    declared one share."""
+
+    amount_cents: int
+    paid_on: date
+    method: str
+    periods: list[date]  # period starts, in order; empty: the oldest owed first
+    cheque_number: str
+    reference: str
+    note: str
+
+
+def check_payment(
+    *,
+    amount_cents: int,
+    paid_on: date,
+    method: str,
+    schedules: list[LoadedSchedule],
+    periods: list | None = None,
+    cheque_number: str = "",
+    reference: str = "",
+    note: str = "",
+    allow_future: bool = False,
+) -> PaymentFields:
+    """The payment's fields, or a ValidationError naming the first wrong one."""
+    amount_cents = check_amount(amount_cents)
+    paid_on = check_paid_on(paid_on, allow_future=allow_future)
+    check_method(method, cheque_number)
+    return PaymentFields(
+        amount_cents=amount_cents,
+        paid_on=paid_on,
+        method=method,
+        periods=check_periods(list(periods), schedules) if periods else [],
+        cheque_number=(cheque_number or "").strip()[:40]
+        if method == Method.CHEQUE
+        else "",
+        reference=(reference or "").strip()[:140],
+        note=(note or "").strip()[:300],
+    )
+
+
 def check_paid_on(paid_on: date, *, allow_future: bool = False) -> date:
     if not isinstance(paid_on, date):
         raise ValidationError({"paid_on": _("Give the date of the payment.")})
@@ -199,11 +243,6 @@ def check_periods(
             raise ValidationError({field: _("A period is given twice.")})
         out.append(start)
     return sorted(out)
-
-
-def label_period(start: date, schedules: list[LoadedSchedule]) -> str:
-    loaded = schedule_on(schedules, start)
-    return P.period_key(start, loaded.period if loaded else P.MONTHLY)
 
 
 def split_evenly(amount_cents: int, parts: int) -> list[int]:

@@ -13,15 +13,7 @@ from organising.audit.services import audit_record
 
 from ..models import DeclaredPayment, Source
 from ..rates import load_schedules
-from .base import (
-    adherent_membership,
-    check_amount,
-    check_key,
-    check_method,
-    check_paid_on,
-    check_periods,
-    require_member_scope,
-)
+from .base import adherent_membership, check_key, check_payment, require_member_scope
 from .ledger import payment_record
 
 
@@ -47,22 +39,28 @@ def declared_payment_create(
     if existing is not None:
         return existing, False
     membership = adherent_membership(member)
-    check_amount(amount_cents)
-    check_paid_on(paid_on)
-    check_method(method, cheque_number)
-    starts = check_periods(list(periods or []), load_schedules())
+    fields = check_payment(
+        amount_cents=amount_cents,
+        paid_on=paid_on,
+        method=method,
+        schedules=load_schedules(),
+        periods=periods,
+        cheque_number=cheque_number,
+        reference=reference,
+        note=note,
+    )
     try:
         with transaction.atomic():
             declared = DeclaredPayment.objects.create(
                 member=member,
                 unit=membership.unit,
-                amount_cents=amount_cents,
-                paid_on=paid_on,
-                method=method,
-                cheque_number=(cheque_number or "").strip()[:40],
-                reference=(reference or "").strip()[:140],
-                periods=[start.isoformat() for start in starts],
-                note=(note or "").strip()[:300],
+                amount_cents=fields.amount_cents,
+                paid_on=fields.paid_on,
+                method=fields.method,
+                cheque_number=fields.cheque_number,
+                reference=fields.reference,
+                periods=[start.isoformat() for start in fields.periods],
+                note=fields.note,
                 idempotency_key=key,
             )
     except IntegrityError:

@@ -30,7 +30,6 @@ from ..models import (
     Kind,
     LedgerEntry,
     LedgerLine,
-    Method,
     Schedule,
     Source,
 )
@@ -38,11 +37,8 @@ from ..rates import LoadedSchedule, load_schedules, schedule_in_force, schedule_
 from .base import (
     IdempotencyConflict,
     adherent_membership,
-    check_amount,
     check_key,
-    check_method,
-    check_paid_on,
-    check_periods,
+    check_payment,
     fingerprint,
     require_member_scope,
     split_evenly,
@@ -266,11 +262,19 @@ def payment_plan(
 ) -> PaymentPlan:
     """Check a payment and decide which periods it pays for (no write)."""
     key = check_key(idempotency_key)
-    amount_cents = check_amount(amount_cents)
-    paid_on = check_paid_on(paid_on, allow_future=allow_future)
-    check_method(method, cheque_number)
     schedules = load_schedules() if schedules is None else schedules
-    starts = check_periods(list(periods), schedules) if periods else []
+    fields = check_payment(
+        amount_cents=amount_cents,
+        paid_on=paid_on,
+        method=method,
+        schedules=schedules,
+        periods=periods,
+        cheque_number=cheque_number,
+        reference=reference,
+        note=note,
+        allow_future=allow_future,
+    )
+    amount_cents, paid_on, starts = fields.amount_cents, fields.paid_on, fields.periods
     if starts:
         allocation = list(
             zip(starts, split_evenly(amount_cents, len(starts)), strict=True)
@@ -288,7 +292,6 @@ def payment_plan(
             outstanding=outstanding,
             schedules=schedules,
         )
-    cheque_number = (cheque_number or "").strip() if method == Method.CHEQUE else ""
     return PaymentPlan(
         member_id=member.pk,
         unit_id=membership.unit_id,
@@ -302,13 +305,13 @@ def payment_plan(
             paid_on=paid_on,
             method=method,
             periods=[start.isoformat() for start in starts],
-            cheque=cheque_number,
+            cheque=fields.cheque_number,
             reference=(reference or "").strip(),
         ),
         allocation=allocation,
-        cheque_number=cheque_number,
-        reference=(reference or "").strip()[:140],
-        note=(note or "").strip()[:300],
+        cheque_number=fields.cheque_number,
+        reference=fields.reference,
+        note=fields.note,
         source=source,
     )
 
@@ -536,9 +539,7 @@ def charges_issue(*, on: date | None = None, by=None) -> int:
         )
         .exclude(
             Exists(
-                Exemption.objects.filter(
-                    member_id=OuterRef("user_id"), starts_on__lte=start
-                ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=start))
+                Exemption.objects.in_force(start).filter(member_id=OuterRef("user_id"))
             )
         )
         .annotate(

@@ -201,6 +201,15 @@ def _line(pdf, height: int, text: str) -> None:
     pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
 
 
+def _address(pdf, lines: list[str]) -> None:
+    """A name in bold, then the lines under it."""
+    pdf.set_font("Helvetica", "B", 11)
+    _line(pdf, 6, _latin(lines[0]))
+    pdf.set_font("Helvetica", "", 10)
+    for line in lines[1:]:
+        _line(pdf, 5, _latin(line))
+
+
 def receipt_pdf(receipt: Receipt) -> bytes:
     """The receipt as a one-page A4 PDF."""
     from fpdf import FPDF
@@ -218,17 +227,9 @@ def receipt_pdf(receipt: Receipt) -> bytes:
     pdf.set_font("Helvetica", "", 11)
     _line(pdf, 7, _latin(content["number"]))
     pdf.ln(4)
-    pdf.set_font("Helvetica", "B", 11)
-    _line(pdf, 6, _latin(content["issuer"][0]))
-    pdf.set_font("Helvetica", "", 10)
-    for line in content["issuer"][1:]:
-        _line(pdf, 5, _latin(line))
+    _address(pdf, content["issuer"])
     pdf.ln(6)
-    pdf.set_font("Helvetica", "B", 11)
-    _line(pdf, 6, _latin(content["member"][0]))
-    pdf.set_font("Helvetica", "", 10)
-    for line in content["member"][1:]:
-        _line(pdf, 5, _latin(line))
+    _address(pdf, content["member"])
     pdf.ln(8)
     pdf.set_font("Helvetica", "", 11)
     for paragraph in content["body"]:

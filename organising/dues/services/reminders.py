@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from django.core.mail import EmailMessage, mailers
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -74,9 +74,7 @@ def late_members(*, on: date) -> tuple[date, list[Balance]]:
         )
         .exclude(
             Exists(
-                Exemption.objects.filter(
-                    member_id=OuterRef("member_id"), starts_on__lte=on
-                ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+                Exemption.objects.in_force(on).filter(member_id=OuterRef("member_id"))
             )
         )
         .exclude(

@@ -6,12 +6,20 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from members.models import Role
+from members.models import Membership, Role
 from organising.dues import periods as P
+from organising.dues import services
 from organising.dues.models import Schedule
 from organising.dues.services import BracketSpec, ReducedSpec, schedule_create
 
 TWO_YEARS_AGO = date(timezone.localdate().year - 2, 1, 1)
+IBAN = "FR76 3000 6000 0112 3456 7890 189"
+CREDITOR = {
+    "DUES_SEPA_CREDITOR_NAME": "Association de financement",
+    "DUES_SEPA_CREDITOR_IBAN": "FR7630004000031234567890143",
+    "DUES_SEPA_CREDITOR_BIC": "BNPAFRPPXXX",
+    "DUES_SEPA_CREDITOR_ID": "FR72ZZZ123456",
+}
 
 
 def make_schedule(by, *, valid_from=TWO_YEARS_AGO, period=P.MONTHLY, **overrides):
@@ -67,3 +75,32 @@ def key():
 
 def this_month() -> date:
     return timezone.localdate().replace(day=1)
+
+
+@pytest.fixture
+def creditor(settings):
+    """The party's SEPA creditor settings, as a direct debit batch needs them."""
+    for name, value in CREDITOR.items():
+        setattr(settings, name, value)
+
+
+def pay(member, by, key, amount=1000, *, paid_on=None, method="cash", **extra):
+    """`by` records a payment of `amount` cents from `member` (today, in cash)."""
+    return services.payment_record(
+        member=member,
+        amount_cents=amount,
+        paid_on=paid_on or timezone.localdate(),
+        method=method,
+        by=by,
+        idempotency_key=key,
+        **extra,
+    )
+
+
+def make_late(member, periods: int = 2):
+    """The member joined `periods` periods ago and paid nothing."""
+    Membership.objects.filter(user=member).update(
+        started_on=P.add_months(this_month(), -periods)
+    )
+    for offset in range(periods, -1, -1):
+        services.charges_issue(on=P.add_months(this_month(), -offset))

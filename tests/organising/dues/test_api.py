@@ -10,7 +10,7 @@ from organising.dues import periods as P
 from organising.dues import services
 from organising.dues.models import Kind, LedgerEntry
 
-from .conftest import this_month
+from .conftest import pay, this_month
 
 TODAY = timezone.localdate().isoformat()
 API = "/api/v1/dues"
@@ -116,14 +116,7 @@ def test_list_is_403_for_officers_and_404_for_unknown_units(
 
 def test_my_dues(schedule, member, treasurer, api_as):
     services.charges_issue()
-    services.payment_record(
-        member=member,
-        amount_cents=500,
-        paid_on=timezone.localdate(),
-        method="cash",
-        by=treasurer,
-        idempotency_key="k",
-    )
+    pay(member, treasurer, "k", 500)
     data = api_as(member).get(f"{API}/me/").json()
     assert data["standing"]["state"] == "up_to_date"
     assert data["expected_period_cents"] == 500

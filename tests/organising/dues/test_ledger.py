@@ -19,16 +19,9 @@ from organising.dues.models import (
     LedgerLine,
 )
 
-from .conftest import this_month
+from .conftest import pay, this_month
 
 TODAY = timezone.localdate
-
-
-def pay(member, by, key, amount=1000, **extra):
-    fields = {"paid_on": TODAY(), "method": "cash", **extra}
-    return services.payment_record(
-        member=member, amount_cents=amount, by=by, idempotency_key=key, **fields
-    )
 
 
 def backdate(member, months: int):

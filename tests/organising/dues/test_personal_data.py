@@ -4,7 +4,6 @@ in which unit, how many members, viewed or exported."""
 import io
 from datetime import timedelta
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -15,8 +14,7 @@ from organising.dues import periods as P
 from organising.dues import services
 from organising.dues.models import Import
 
-from .conftest import this_month
-from .test_sepa import CREDITOR, IBAN
+from .conftest import IBAN, pay, this_month
 
 TODAY = timezone.localdate()
 API = "/api/v1/dues"
@@ -39,23 +37,6 @@ def adherents_of(unit) -> int:
         .filter(unit__path__startswith=unit.path, status=Membership.Status.ADHERENT)
         .count()
     )
-
-
-def pay(member, by, key, *, paid_on=TODAY, amount_cents=1000):
-    return services.payment_record(
-        member=member,
-        amount_cents=amount_cents,
-        paid_on=paid_on,
-        method="cash",
-        by=by,
-        idempotency_key=key,
-    )
-
-
-@pytest.fixture
-def creditor(settings):
-    for name, value in CREDITOR.items():
-        setattr(settings, name, value)
 
 
 # --- Pages ---------------------------------------------------------------------

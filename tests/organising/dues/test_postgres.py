@@ -18,6 +18,7 @@ from organising.dues import periods as P
 from organising.dues import services
 from organising.dues.models import Balance, Kind, LedgerEntry, LedgerLine, Reminder
 
+from .conftest import pay as record
 from .conftest import this_month
 
 pytestmark = pytest.mark.skipif(
@@ -25,17 +26,6 @@ pytestmark = pytest.mark.skipif(
     reason="needs PostgreSQL (set DATABASE_URL): the append-only trigger and row "
     "locks exist only there; SQLite serialises every write anyway",
 )
-
-
-def record(member, by, key, amount=1000):
-    return services.payment_record(
-        member=member,
-        amount_cents=amount,
-        paid_on=timezone.localdate(),
-        method="cash",
-        by=by,
-        idempotency_key=key,
-    )
 
 
 def test_database_refuses_to_update_an_entry(schedule, treasurer, member):

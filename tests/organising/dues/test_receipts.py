@@ -11,19 +11,14 @@ from organising.dues import services
 from organising.dues.models import Receipt
 from organising.dues.services.receipts import receipt_lines
 
+from .conftest import pay as record
+
 LAST_YEAR = timezone.localdate().year - 1
 
 
-def pay(member, by, key, amount, paid_on=date(LAST_YEAR, 6, 15), **extra):
-    return services.payment_record(
-        member=member,
-        amount_cents=amount,
-        paid_on=paid_on,
-        method="transfer",
-        by=by,
-        idempotency_key=key,
-        **extra,
-    )
+def pay(member, by, key, amount, paid_on=date(LAST_YEAR, 6, 15)):
+    """A transfer paid last year unless told."""
+    return record(member, by, key, amount, paid_on=paid_on, method="transfer")
 
 
 def test_receipt_sums_the_year_and_is_numbered_from_one(schedule, treasurer, member):

@@ -18,7 +18,7 @@ from organising.dues import periods as P
 from organising.dues import services
 from organising.dues.models import Reminder, TreasurerSummary
 
-from .conftest import this_month
+from .conftest import make_late, pay, this_month
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -34,15 +34,6 @@ def run(django_capture_on_commit_callbacks):
     return call
 
 
-def make_late(member, periods: int):
-    """The member joined `periods` periods ago and paid nothing."""
-    Membership.objects.filter(user=member).update(
-        started_on=P.add_months(this_month(), -periods)
-    )
-    for offset in range(periods, -1, -1):
-        services.charges_issue(on=P.add_months(this_month(), -offset))
-
-
 def reminder_day(months_ahead: int = 0):
     return P.add_months(this_month(), months_ahead).replace(day=15)
 
@@ -51,14 +42,7 @@ def test_late_member_is_reminded_once_per_period(
     schedule, member, treasurer, mailoutbox, run
 ):
     make_late(member, 1)
-    services.payment_record(
-        member=treasurer,
-        amount_cents=5000,
-        paid_on=this_month(),
-        method="cash",
-        by=treasurer,
-        idempotency_key="treasurer-pays",
-    )
+    pay(treasurer, treasurer, "treasurer-pays", 5000, paid_on=this_month())
     assert run(services.reminders_send, on=reminder_day()) >= 1
     assert run(services.reminders_send, on=reminder_day()) == 0
     to_member = [m for m in mailoutbox if m.to == [member.email]]

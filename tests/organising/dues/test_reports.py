@@ -3,7 +3,6 @@ split what was collected, and the number of queries does not grow with the tree.
 
 import pytest
 from django.db.models import Q, Sum
-from django.utils import timezone
 
 from members.models import Membership
 from organising.dues import periods as P
@@ -12,7 +11,7 @@ from organising.dues.models import DUE_KINDS, PAID_KINDS, LedgerLine
 from organising.dues.reports import report_csv, unit_report
 from tests.factories import make_unit
 
-from .conftest import this_month
+from .conftest import pay, this_month
 
 
 @pytest.fixture
@@ -26,24 +25,10 @@ def activity(tree, schedule, make_member, section_treasurer, national_treasurer)
     Membership.objects.update(started_on=P.add_months(this_month(), -2))
     for offset in (2, 1, 0):
         services.charges_issue(on=P.add_months(this_month(), -offset))
-    today = timezone.localdate()
     for index, member in enumerate(people["a1x"] + people["a1y"]):
-        services.payment_record(
-            member=member,
-            amount_cents=500 * (index % 3 + 1),
-            paid_on=today,
-            method="transfer",
-            by=section_treasurer,
-            idempotency_key=f"a{index}",
-        )
-    services.payment_record(
-        member=people["b1x"][0],
-        amount_cents=1500,
-        paid_on=today,
-        method="cash",
-        by=national_treasurer,
-        idempotency_key="b",
-    )
+        amount = 500 * (index % 3 + 1)
+        pay(member, section_treasurer, f"a{index}", amount, method="transfer")
+    pay(people["b1x"][0], national_treasurer, "b", 1500)
     return people
 
 

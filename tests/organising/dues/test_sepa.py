@@ -13,24 +13,11 @@ from django.utils import timezone
 from organising.dues import selectors, services
 from organising.dues.models import Debit, Kind, LedgerEntry, Mandate
 
-from .conftest import this_month
+from .conftest import IBAN, pay, this_month
 
 SCHEMA = os.path.join(
     os.path.dirname(sepaxml.__file__), "schemas", "pain.008.001.08.xsd"
 )
-IBAN = "FR76 3000 6000 0112 3456 7890 189"
-CREDITOR = {
-    "DUES_SEPA_CREDITOR_NAME": "Association de financement",
-    "DUES_SEPA_CREDITOR_IBAN": "FR7630004000031234567890143",
-    "DUES_SEPA_CREDITOR_BIC": "BNPAFRPPXXX",
-    "DUES_SEPA_CREDITOR_ID": "FR72ZZZ123456",
-}
-
-
-@pytest.fixture
-def creditor(settings):
-    for name, value in CREDITOR.items():
-        setattr(settings, name, value)
 
 
 def test_mandate_keeps_a_valid_iban_and_masks_it(schedule, member):
@@ -69,14 +56,7 @@ def test_batch_collects_what_is_owed_and_validates_against_the_schema(
     paid_up = make_member(tree.cell_a1x)
     services.mandate_create(member=paid_up, holder_name="B", iban=IBAN)
     services.charges_issue()
-    services.payment_record(
-        member=paid_up,
-        amount_cents=500,
-        paid_on=timezone.localdate(),
-        method="cash",
-        by=treasurer,
-        idempotency_key="k",
-    )
+    pay(paid_up, treasurer, "k", 500)
     batch = services.debit_batch_create(
         unit=tree.cell_a1x,
         period=this_month(),

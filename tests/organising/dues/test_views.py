@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import Membership, Role
+from members.models import Role
 from organising.dues import periods as P
 from organising.dues import services
 from organising.dues.models import (
@@ -18,7 +18,7 @@ from organising.dues.models import (
     Mandate,
 )
 
-from .conftest import this_month
+from .conftest import make_late, pay, this_month
 
 TODAY = timezone.localdate()
 
@@ -29,14 +29,6 @@ def form_key(response) -> str:
     start = html.index('name="idempotency_key"')
     value = html.index('value="', start) + len('value="')
     return html[value : html.index('"', value)]
-
-
-def make_late(member, periods=2):
-    Membership.objects.filter(user=member).update(
-        started_on=P.add_months(this_month(), -periods)
-    )
-    for offset in range(periods, -1, -1):
-        services.charges_issue(on=P.add_months(this_month(), -offset))
 
 
 # --- Member pages --------------------------------------------------------------------
@@ -112,14 +104,7 @@ def test_member_gives_a_mandate_with_a_valid_iban_only(schedule, member, client_
 
 
 def test_member_downloads_last_years_receipt(schedule, member, treasurer, client_as):
-    services.payment_record(
-        member=member,
-        amount_cents=1200,
-        paid_on=TODAY.replace(year=TODAY.year - 1, day=1),
-        method="cash",
-        by=treasurer,
-        idempotency_key="k",
-    )
+    pay(member, treasurer, "k", 1200, paid_on=TODAY.replace(year=TODAY.year - 1, day=1))
     response = client_as(member).get(reverse("dues:my_receipt", args=[TODAY.year - 1]))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -179,14 +164,7 @@ def test_record_refuses_bad_amounts(
 
 
 def test_treasurer_reverses_a_payment(schedule, treasurer, member, client_as):
-    entry = services.payment_record(
-        member=member,
-        amount_cents=1000,
-        paid_on=TODAY,
-        method="cash",
-        by=treasurer,
-        idempotency_key="k",
-    ).entry
+    entry = pay(member, treasurer, "k", 1000).entry
     client = client_as(treasurer)
     data = {"idempotency_key": "rev-1", "reason": "duplicate"}
     client.post(reverse("dues:reverse", args=[entry.pk]), data)
