@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from . import periods as P
 from .models import Method, ReducedRate, Schedule
 from .rates import LoadedSchedule, schedule_on
-from .services import BracketSpec, ReducedSpec, cents_str, parse_euros
+from .services import BracketSpec, ReducedSpec, parse_euros
+from .templatetags.dues_tags import euros
 
 REASONS = [
     ("AM04", _("AM04 – insufficient funds")),
@@ -140,31 +141,35 @@ class RejectForm(forms.Form):
 
 
 class BracketForm(forms.Form):
-    bracket = forms.TypedChoiceField(label=_("Your net monthly income"), coerce=int)
-    category = forms.ChoiceField(label=_("Reduced rate"), required=False)
+    # Radio buttons: each choice says its dues in full, which a phone's select
+    # would cut.
+    bracket = forms.TypedChoiceField(
+        label=_("Your net monthly income"), coerce=int, widget=forms.RadioSelect
+    )
+    category = forms.ChoiceField(
+        label=_("Reduced rate"), required=False, widget=forms.RadioSelect
+    )
 
     def __init__(self, *args, schedule: LoadedSchedule, **kwargs):
         super().__init__(*args, **kwargs)
         choices = []
         for bracket in schedule.brackets:
             upper = schedule.upper_of(bracket)
-            amount = cents_str(
-                schedule.period_cents(income_floor_cents=bracket.lower_cents)
-            )
+            dues = euros(schedule.period_cents(income_floor_cents=bracket.lower_cents))
             if upper is None:
-                span = _("%(low)s € or more") % {"low": cents_str(bracket.lower_cents)}
+                span = _("%(low)s or more") % {"low": euros(bracket.lower_cents)}
             else:
-                span = _("%(low)s € to %(high)s €") % {
-                    "low": cents_str(bracket.lower_cents),
-                    "high": cents_str(upper),
+                span = _("%(low)s to %(high)s") % {
+                    "low": euros(bracket.lower_cents),
+                    "high": euros(upper),
                 }
             choices.append(
                 (
                     bracket.lower_cents,
-                    _("%(span)s: %(amount)s € per %(period)s")
+                    _("%(span)s: %(amount)s (%(period)s)")
                     % {
                         "span": span,
-                        "amount": amount,
+                        "amount": dues,
                         "period": schedule.schedule.get_period_display(),
                     },
                 )

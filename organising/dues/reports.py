@@ -106,6 +106,7 @@ class Report:
         10 wide), computed here so that the template only draws."""
         top = max([1, *(max(m.expected_cents, m.collected_cents) for m in self.months)])
         bars = []
+        last = len(self.months) - 1
         for index, month in enumerate(self.months):
             expected = round(100 * max(0, month.expected_cents) / top)
             collected = round(100 * max(0, month.collected_cents) / top)
@@ -119,7 +120,10 @@ class Report:
                     "collected_y": 100 - collected,
                     "collected_h": collected,
                     "label_x": index * 10 + 5,
-                    "labelled": index % 3 == 0 or index == len(self.months) - 1,
+                    # Every third period, counted back from the last one; a
+                    # phone shows only every sixth (the others are "minor").
+                    "labelled": (last - index) % 3 == 0,
+                    "minor": (last - index) % 6 != 0,
                 }
             )
         return {"width": max(10, len(bars) * 10), "bars": bars}

@@ -10,11 +10,12 @@ register = template.Library()
 
 @register.filter
 def euros(cents) -> str:
-    """12345 -> "123,45 €" (in the active language's number format)."""
+    """12345 -> "123,45 €" (in the active language's number format; a no-break
+    space keeps the sign with the figure)."""
     if cents is None or cents == "":
         return "—"
     value = Decimal(int(cents)) / 100
-    return f"{number_format(value, 2, use_l10n=True, force_grouping=True)} €"
+    return f"{number_format(value, 2, use_l10n=True, force_grouping=True)}\u00a0€"
 
 
 @register.filter
