@@ -30,7 +30,7 @@ import time
 from dataclasses import asdict, dataclass
 
 VERSION = 1
-WORDS = (
+WORDS = (  # noqa: SIM905 - prose is easier to read than a list literal
     "réunion tractage marché mairie pétition grève école santé logement transport "
     "assemblée vote motion fédération section cellule quartier samedi dimanche "
     "affiches meeting solidarité retraites salaires hôpital climat énergie eau "
@@ -139,7 +139,6 @@ def build_posts(
     start = now - dt.timedelta(days=days)
     span = (now - start).total_seconds()
     n_replies = int(posts * 0.055)
-    n_roots = posts - n_replies
     shares = [
         (4, 0.85 / 0.945),
         (3, 0.06 / 0.945),
@@ -244,8 +243,8 @@ def build_posts(
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute('TRUNCATE "messaging_post", "messaging_relation" CASCADE')
         post_cols = [
-            "id", "kind", "author_id", "unit_id", "audience", "audience_unit_id", "body",
-            "parent_id", "root_id", "created", "body_html", "reply_count",
+            "id", "kind", "author_id", "unit_id", "audience", "audience_unit_id",
+            "body", "parent_id", "root_id", "created", "body_html", "reply_count",
             "hidden_reason",
         ]  # fmt: skip
         _copy(

@@ -91,7 +91,9 @@ def main() -> int:
     bare_rps = figures["bare"]["rps"]
     for name in targets:
         if name != "bare":
-            figures[name]["share_of_bare_rps"] = round(figures[name]["rps"] / bare_rps, 2)
+            figures[name]["share_of_bare_rps"] = round(
+                figures[name]["rps"] / bare_rps, 2
+            )
     common.record("messaging.timeline", figures)
     return 0
 

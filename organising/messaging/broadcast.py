@@ -13,6 +13,7 @@ caller's event loop, which that layer needs.
 """
 
 import asyncio
+import json
 import logging
 import os
 import threading
@@ -144,7 +145,18 @@ def post_groups(post) -> list[str]:
 
 
 def post_event(post, action: str, html: str = "") -> dict:
+    """The channel-layer event: what sockets check (audience) and the frame they
+    send when the check passes (encoded here once, not once per socket)."""
+    frame = json.dumps(
+        {
+            "type": f"post.{action}",
+            "id": post.pk,
+            "parent_id": post.parent_id,
+            "html": html,
+        }
+    )
     return {
+        "frame": frame,
         "type": "post.event",
         "action": action,
         "id": post.pk,
@@ -155,7 +167,6 @@ def post_event(post, action: str, html: str = "") -> dict:
         "audience_unit_id": post.audience_unit_id,
         "audience_unit_path": post.audience_unit.path if post.audience_unit_id else "",
         "audience_group_id": post.audience_group_id,
-        "html": html,
     }
 
 

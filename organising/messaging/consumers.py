@@ -187,14 +187,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if not self._may_see(event):
                 return
         self.seen.append(key)
-        await self.send_json(
-            {
-                "type": f"post.{event['action']}",
-                "id": event["id"],
-                "parent_id": event.get("parent_id"),
-                "html": event.get("html", ""),
-            }
-        )
+        # The frame was encoded once by the announcer, for every socket.
+        await self.send(text_data=event["frame"])
 
     async def conv_message(self, event):
         await self.send_json(
