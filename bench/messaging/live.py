@@ -14,12 +14,14 @@
   the start of the post (the author's request: insert, commit, hand-over to the
   announcer) until its `post.new` arrives. Several posts: time until the last
   socket has it (also counted from the commit), p50 and p99 of single deliveries.
-- Beside it, in the same run: a raw Redis PUBLISH to as many subscribers (one
-  connection each), time until the last has it.
+- Beside it, in the same run: a raw Redis PUBLISH of a message of the same size to
+  as many subscribers (one connection each, same client process), time until the
+  last has decoded it. `--processes 2` serves the sockets from two daphne processes.
 Results: bench/out/results/messaging.live.json.
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -58,7 +60,9 @@ def pct(values: list[float], share: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))], 1)
 
 
-async def open_sockets(base: str, sessions: list[dict], received: dict):
+async def open_sockets(base: str, sessions: list[tuple[int, dict]], received: dict):
+    """Open a socket per (index, cookies), each showing its home timeline; every
+    `post.new` is timed into received[post id][index]."""
     import aiohttp
 
     origin = base
@@ -78,7 +82,7 @@ async def open_sockets(base: str, sessions: list[dict], received: dict):
 
     semaphore = asyncio.Semaphore(20)
 
-    async def one(cookies: dict):
+    async def one(index: int, cookies: dict):
         cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
         async with semaphore:
             ws = await http.ws_connect(
@@ -93,13 +97,13 @@ async def open_sockets(base: str, sessions: list[dict], received: dict):
             reply = await ws.receive_json(timeout=30)
             assert reply["type"] == "subscribed", reply
         # Read at once: daphne pings idle sockets and closes those that do not answer.
-        readers.append(asyncio.create_task(reader(len(opened), ws)))
+        readers.append(asyncio.create_task(reader(index, ws)))
         opened.append(ws)
         if len(opened) % 100 == 0:
             print(f"  {len(opened)} sockets open", flush=True)
         return ws
 
-    sockets = await asyncio.gather(*(one(c) for c in sessions))
+    sockets = await asyncio.gather(*(one(i, c) for i, c in sessions))
     return http, sockets, readers
 
 
@@ -113,6 +117,8 @@ async def raw_redis(redis_url: str, subscribers: int, rounds: int) -> dict:
     for p in pubsubs:  # the subscribe confirmations
         await p.get_message(timeout=5)
     publisher = redis.from_url(redis_url)
+    # A message of the size of a post's frame, decoded like one.
+    payload = json.dumps({"type": "post.new", "id": 1, "html": "x" * 1800})
     lasts, singles = [], []
     for _ in range(rounds):
         received: list[float] = []
@@ -121,13 +127,14 @@ async def raw_redis(redis_url: str, subscribers: int, rounds: int) -> dict:
             while True:
                 message = await p.get_message(ignore_subscribe_messages=True, timeout=5)
                 if message is not None:
+                    json.loads(message["data"])  # as the sockets' reader does
                     received.append(time.perf_counter())
                     return
 
         listeners = [asyncio.create_task(listen(p)) for p in pubsubs]
         await asyncio.sleep(0.05)
         t0 = time.perf_counter()
-        await publisher.publish(channel, b"x" * 600)
+        await publisher.publish(channel, payload)
         await asyncio.gather(*listeners)
         lasts.append((max(received) - t0) * 1000)
         singles += [(t - t0) * 1000 for t in received]
@@ -146,6 +153,9 @@ async def raw_redis(redis_url: str, subscribers: int, rounds: int) -> dict:
 def main() -> int:
     def extra(parser):
         parser.add_argument("--sockets", type=int, default=1000)
+        parser.add_argument(
+            "--processes", type=int, default=1, help="daphne processes (default 1)"
+        )
 
     args, summary, _info = prepare(__doc__.splitlines()[0], extra)
     from federation.models import Audience, Unit
@@ -185,25 +195,39 @@ def main() -> int:
     }
     received: dict[int, dict[int, float]] = {}
 
-    with common.serve(
-        "daphne", database_url=args.database_url, redis_url=args.redis_url
-    ) as base:
-        port = int(base.rsplit(":", 1)[1])
-        pid = daphne_pid(port)
+    cell_id = Membership.objects.current().get(user_id=members[0]).unit_id
+    cell = Unit.objects.get(pk=cell_id)
+    cell_author = User.objects.get(
+        pk=Membership.objects.current()
+        .filter(unit_id=cell_id, status="adherent")
+        .exclude(user_id=members[0])
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    in_cell = {
+        index
+        for index, uid in enumerate(members)
+        if uid
+        in set(
+            Membership.objects.current()
+            .filter(unit_id=cell_id)
+            .values_list("user_id", flat=True)
+        )
+    }
 
-        async def run():
-            before = rss_kb(pid)
-            t0 = time.perf_counter()
-            http, sockets, readers = await open_sockets(base, sessions, received)
-            connect_seconds = time.perf_counter() - t0
-            await asyncio.sleep(2)
-            after = rss_kb(pid)
-            figures["connect_seconds"] = round(connect_seconds, 1)
-            figures["daphne_rss_mb_idle"] = round(before / 1024, 1)
-            figures["daphne_rss_mb_with_sockets"] = round(after / 1024, 1)
-            figures["memory_per_idle_socket_kb"] = round(
-                (after - before) / len(sockets), 1
+    with contextlib.ExitStack() as stack:
+        bases = [
+            stack.enter_context(
+                common.serve(
+                    "daphne", database_url=args.database_url, redis_url=args.redis_url
+                )
             )
+            for _ in range(args.processes)
+        ]
+        pids = [daphne_pid(int(base.rsplit(":", 1)[1])) for base in bases]
+
+        async def deliver(author, unit, rounds: int, expected: int):
+            """Post `rounds` times; (time to last socket, single deliveries, counts)."""
             loop = asyncio.get_running_loop()
             lasts, singles, delivered, from_commit = [], [], [], []
             for n in range(rounds):
@@ -211,41 +235,78 @@ def main() -> int:
                 post = await loop.run_in_executor(
                     None,
                     lambda n=n: services.post_create(
-                        author=secretary,
+                        author=author,
                         body=f"Live bench {time.time()} #{n}",
                         audience=Audience.UNIT_TREE,
-                        audience_unit=national,
+                        audience_unit=unit,
                     ),
                 )
                 committed = time.perf_counter()
                 deadline = time.perf_counter() + 10
                 while (
-                    len(received.get(post.pk, {})) < len(sockets)
+                    len(received.get(post.pk, {})) < expected
                     and time.perf_counter() < deadline
                 ):
-                    await asyncio.sleep(0.01)
+                    await asyncio.sleep(0.005)
                 times = received.get(post.pk, {})
                 delivered.append(len(times))
                 if times:
                     lasts.append((max(times.values()) - start) * 1000)
-                    singles += [(t - start) * 1000 for t in times.values()]
                     from_commit.append((max(times.values()) - committed) * 1000)
+                    singles += [(t - start) * 1000 for t in times.values()]
                 await asyncio.sleep(0.3)
-            figures["posts"] = rounds
-            figures["delivered_per_post"] = delivered
-            figures["last_socket_ms_median"] = round(statistics.median(lasts), 1)
-            figures["last_socket_ms_max"] = round(max(lasts), 1)
-            figures["single_delivery_p50_ms"] = pct(singles, 0.5)
-            figures["single_delivery_p99_ms"] = pct(singles, 0.99)
-            figures["last_socket_ms_after_commit_median"] = round(
-                statistics.median(from_commit), 1
+            return lasts, singles, delivered, from_commit
+
+        async def run():
+            before = sum(rss_kb(pid) for pid in pids)
+            t0 = time.perf_counter()
+            numbered = list(enumerate(sessions))
+            opened = await asyncio.gather(
+                *(
+                    open_sockets(base, numbered[i :: len(bases)], received)
+                    for i, base in enumerate(bases)
+                )
             )
-            for task in readers:
-                task.cancel()
-            await asyncio.gather(
-                *(ws.close() for ws in sockets), return_exceptions=True
+            connect_seconds = time.perf_counter() - t0
+            await asyncio.sleep(2)
+            after = sum(rss_kb(pid) for pid in pids)
+            total = sum(len(sockets) for _http, sockets, _readers in opened)
+            figures["daphne_processes"] = len(bases)
+            figures["connect_seconds"] = round(connect_seconds, 1)
+            figures["daphne_rss_mb_idle"] = round(before / 1024, 1)
+            figures["daphne_rss_mb_with_sockets"] = round(after / 1024, 1)
+            figures["memory_per_idle_socket_kb"] = round((after - before) / total, 1)
+            lasts, singles, delivered, from_commit = await deliver(
+                secretary, national, rounds, total
             )
-            await http.close()
+            figures["national_post"] = {
+                "posts": rounds,
+                "delivered_per_post": delivered,
+                "last_socket_ms_median": round(statistics.median(lasts), 1),
+                "last_socket_ms_max": round(max(lasts), 1),
+                "last_socket_ms_after_commit_median": round(
+                    statistics.median(from_commit), 1
+                ),
+                "single_delivery_p50_ms": pct(singles, 0.5),
+                "single_delivery_p99_ms": pct(singles, 0.99),
+            }
+            _lasts, singles, delivered, _ = await deliver(
+                cell_author, cell, rounds * 3, len(in_cell)
+            )
+            figures["cell_post"] = {
+                "sockets_reached": len(in_cell),
+                "posts": rounds * 3,
+                "delivered_per_post": sorted(set(delivered)),
+                "single_delivery_p50_ms": pct(singles, 0.5),
+                "single_delivery_p99_ms": pct(singles, 0.99),
+            }
+            for http, sockets, readers in opened:
+                for task in readers:
+                    task.cancel()
+                await asyncio.gather(
+                    *(ws.close() for ws in sockets), return_exceptions=True
+                )
+                await http.close()
             figures["raw_redis_publish"] = await raw_redis(
                 args.redis_url, len(sessions), rounds
             )
