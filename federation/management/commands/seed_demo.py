@@ -12,6 +12,7 @@ from faker import Faker
 from federation import demo, services
 from federation.models import Group, GroupMembership, Level, Territory, Unit
 from members.models import Membership, Role, User
+from organising.dues.demo import seed_dues_demo
 
 DEMO_PASSWORD = "maillage-demo-2026"
 DEMO_DOMAIN = "demo.maillage.fr"
@@ -208,6 +209,11 @@ class Command(BaseCommand):
             GroupMembership.objects.create(group=group, user=named["member"])
             if group.sympathisers_welcome:
                 GroupMembership.objects.create(group=group, user=named["sympathiser"])
+        seed_dues_demo(
+            national=national,
+            national_treasurer=named["national_treasurer"],
+            member=named["member"],
+        )
         logins = [
             ("Member (Cellule Lyon 1er)", named["member"].email),
             ("Cell secretary (Lyon 1er)", named["cell_secretary"].email),
