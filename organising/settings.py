@@ -161,6 +161,8 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL  # results kept an hour: callers may wait on them
+    CELERY_RESULT_EXPIRES = 3600
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -203,10 +205,20 @@ DUES_RECEIPT_ISSUER = os.environ.get(
     "DUES_RECEIPT_ISSUER", "Association de financement du parti"
 )
 DUES_RECEIPT_ISSUER_ADDRESS = os.environ.get("DUES_RECEIPT_ISSUER_ADDRESS", "")
-DUES_SEPA_CREDITOR_NAME = os.environ.get("DUES_SEPA_CREDITOR_NAME", "")
-DUES_SEPA_CREDITOR_IBAN = os.environ.get("DUES_SEPA_CREDITOR_IBAN", "")
-DUES_SEPA_CREDITOR_BIC = os.environ.get("DUES_SEPA_CREDITOR_BIC", "")
-DUES_SEPA_CREDITOR_ID = os.environ.get("DUES_SEPA_CREDITOR_ID", "")
+# In development a fictitious creditor lets the demo show direct debits.
+_DEMO_CREDITOR = {
+    "NAME": "Association de financement (démo)",
+    "IBAN": "FR7630004000031234567890143",
+    "BIC": "BNPAFRPPXXX",
+    "ID": "FR72ZZZ123456",
+}
+DUES_SEPA_CREDITOR_NAME, DUES_SEPA_CREDITOR_IBAN, DUES_SEPA_CREDITOR_BIC = (
+    os.environ.get(f"DUES_SEPA_CREDITOR_{key}", _DEMO_CREDITOR[key] if DEBUG else "")
+    for key in ("NAME", "IBAN", "BIC")
+)
+DUES_SEPA_CREDITOR_ID = os.environ.get(
+    "DUES_SEPA_CREDITOR_ID", _DEMO_CREDITOR["ID"] if DEBUG else ""
+)
 DUES_REMINDER_GRACE_DAYS = env_int("DUES_REMINDER_GRACE_DAYS", 7)
 
 AUTH_USER_MODEL = "members.User"

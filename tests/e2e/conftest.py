@@ -27,7 +27,9 @@ def chromium_path() -> str | None:
     return found or shutil.which("chromium")
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while
+# it is open, which would break the async (Channels) tests collected after tests/e2e.
+@pytest.fixture(scope="module")
 def browser():
     path = chromium_path()
     if path is None:

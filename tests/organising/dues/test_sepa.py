@@ -107,7 +107,9 @@ def test_returned_debit_is_reversed_against_the_member(
     assert again.debits.get().sequence_type == "FRST"
 
 
-def test_batch_needs_the_creditor_settings(tree, schedule, treasurer):
+def test_batch_needs_the_creditor_settings(tree, schedule, treasurer, settings):
+    settings.DUES_SEPA_CREDITOR_IBAN = ""
+    settings.DUES_SEPA_CREDITOR_ID = ""
     with pytest.raises(ValidationError, match="not set up"):
         services.debit_batch_create(
             unit=tree.cell_a1x,
