@@ -490,3 +490,20 @@ def test_block_hides_both_ways_and_ends_follows(people, post_as):
 def test_cannot_follow_oneself(people):
     with pytest.raises(ValidationError):
         services.relation_set(owner=people.alice, target=people.alice, kind="follow")
+
+
+def test_posting_works_when_the_channel_layer_is_down(
+    people, post_as, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Redis down pauses live delivery only: the post is stored and readable."""
+    from channels.layers import get_channel_layer
+
+    async def broken(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(type(get_channel_layer()), "group_send", broken, raising=False)
+    services.handle_for(people.bob)
+    with django_capture_on_commit_callbacks(execute=True):
+        post = post_as(people.alice, "still here @bob.durand")
+    assert [p.pk for p in selectors.timeline_home(people.bob).items] == [post.pk]
+    assert Notification.objects.filter(recipient=people.bob).exists()
