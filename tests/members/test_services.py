@@ -242,3 +242,18 @@ def test_token_secret_is_stored_only_as_a_hash(member):
 def test_token_needs_a_name(member):
     with pytest.raises(ValidationError):
         services.token_create(user=member, name="  ")
+
+
+def test_createtoken_command_prints_a_working_secret(member, client):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("createtoken", member.email.upper(), "--name", "cron", stdout=out)
+    secret = out.getvalue().strip()
+    response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 200 and response.json()["email"] == member.email
+    assert member.api_tokens.get().name == "cron"
+    with pytest.raises(CommandError, match="No account"):
+        call_command("createtoken", "nobody@example.org")
