@@ -4,6 +4,7 @@ notifications. Views parse, fetch through the policy, call one service."""
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -324,7 +325,7 @@ class ConversationList(APIView):
         ids = data.validated_data["people"]
         people = list(User.objects.filter(public_id__in=ids))
         if len(people) != len(set(ids)):
-            raise serializers.ValidationError({"people": ["Unknown member."]})
+            raise serializers.ValidationError({"people": [_("Unknown member.")]})
         conversation = services.conversation_start(
             by=request.user,
             people=people,

@@ -1,5 +1,6 @@
 """API shapes of posts, conversations, messages and notifications."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -180,7 +181,7 @@ class PostCreateSerializer(serializers.Serializer):
 
     def validate(self, data):
         if not data.get("parent") and not data.get("audience"):
-            raise serializers.ValidationError({"audience": "Choose an audience."})
+            raise serializers.ValidationError({"audience": _("Choose an audience.")})
         return data
 
 
