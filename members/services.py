@@ -292,6 +292,9 @@ def token_revoke(*, token: ApiToken, by: User) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
         audit_record(actor=by, action="token.revoke", target=token)
+        # Sockets opened with this token close now; the browser's reconnect at once.
+        user_id = token.user_id
+        transaction.on_commit(lambda: close_user_sockets(user_id))
     return token
 
 
