@@ -39,7 +39,9 @@ class Unit(MP_Node):
     description = models.TextField(_("description"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    node_order_by = ["name"]
+    # No node_order_by: a new unit is appended after its siblings, so existing paths
+    # never shift (a sorted insert would rewrite every later sibling's subtree).
+    # Lists order children by name themselves.
 
     class Meta:
         verbose_name = _("unit")

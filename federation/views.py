@@ -47,7 +47,9 @@ def unit_detail(request, slug: str):
         "ancestors": unit.ancestors_qs().order_by("depth"),
         "children": Unit.objects.filter(
             path__startswith=unit.path, depth=unit.depth + 1
-        ).select_related("level"),
+        )
+        .select_related("level")
+        .order_by("name"),
         "groups": unit.groups.all(),
         "can_view_members": access.can(user, "unit.members.view", unit),
         "can_create_child": access.can(user, "unit.create_child", unit)

@@ -29,3 +29,19 @@ def test_seed_is_deterministic_and_refuses_a_second_run(db, settings):
     call_command("seed_demo", "--if-empty")
     assert sorted(User.objects.values_list("email", flat=True)) == first
     assert "Camille Martin" in User.objects.values_list("display_name", flat=True)
+
+
+def test_demo_member_timeline_shows_every_level_above_their_cell(
+    db, settings, client_as
+):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    member = User.objects.get(email="membre@demo.maillage.fr")
+    page = client_as(member).get("/timeline/").content.decode()
+    for text in (
+        "université d'été",
+        "Conseil fédéral",
+        "Tractage",
+        "Réunion de cellule",
+    ):
+        assert text in page

@@ -13,6 +13,7 @@ from federation import demo, services
 from federation.models import Group, GroupMembership, Level, Territory, Unit
 from members.models import Membership, Role, User
 from organising.dues.demo import seed_dues_demo
+from organising.messaging.demo import seed_messaging_demo
 
 DEMO_PASSWORD = "maillage-demo-2026"
 DEMO_DOMAIN = "demo.maillage.fr"
@@ -165,9 +166,12 @@ class Command(BaseCommand):
                 user=named["sympathiser"], unit=first_cell, status="sympathiser"
             ),
         ]
+        adherents: list[tuple[User, Unit]] = []
         for index, (user, cell) in enumerate(generated):
             status = "sympathiser" if index % 10 == 9 else "adherent"
             memberships.append(Membership(user=user, unit=cell, status=status))
+            if status == "adherent":
+                adherents.append((user, cell))
         Membership.objects.bulk_create(memberships)
 
         roles = [
@@ -182,12 +186,13 @@ class Command(BaseCommand):
             Role(user=named["national_secretary"], unit=national, kind="secretary"),
             Role(user=named["national_treasurer"], unit=national, kind="treasurer"),
         ]
-        # Every other unit gets a secretary and a treasurer from its own members.
+        # Every other unit gets a secretary and a treasurer among its own adherents
+        # (an office counts only for an adherent).
         staffed = {(r.unit.pk, r.kind) for r in roles}
-        pool = [user for user, _cell in generated]
+        pool = [user for user, _cell in adherents]
         for unit in Unit.objects.order_by("path"):
             local = [
-                u for u, cell in generated if cell.path.startswith(unit.path)
+                u for u, cell in adherents if cell.path.startswith(unit.path)
             ] or pool
             for offset, kind in enumerate(("secretary", "treasurer")):
                 if (unit.pk, kind) not in staffed:
@@ -213,6 +218,9 @@ class Command(BaseCommand):
             national=national,
             national_treasurer=named["national_treasurer"],
             member=named["member"],
+        )
+        seed_messaging_demo(
+            units={**units_by_name, "Cellule Lyon 1er": first_cell}, people=named
         )
         logins = [
             ("Member (Cellule Lyon 1er)", named["member"].email),
