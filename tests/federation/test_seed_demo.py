@@ -39,7 +39,7 @@ def test_demo_member_timeline_shows_every_level_above_their_cell(
     member = User.objects.get(email="membre@demo.maillage.fr")
     page = client_as(member).get("/timeline/").content.decode()
     for text in (
-        "université d'été",
+        "21 au 23 août",
         "Conseil fédéral",
         "Tractage",
         "Réunion de cellule",
