@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connections, transaction
 from django.template.loader import render_to_string
 
 from federation.models import Audience
@@ -92,6 +92,12 @@ def shutdown() -> None:
     if background is not None and background[0] == os.getpid():
         background[1].submit(connections.close_all).result()
         background[1].shutdown(wait=True)
+
+
+def on_commit(function, *args) -> None:
+    """Announce once the current transaction commits; a failure there never breaks
+    the write that triggered it (robust)."""
+    transaction.on_commit(lambda: dispatch(function, *args), robust=True)
 
 
 def dispatch(function, *args) -> None:

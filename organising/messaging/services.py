@@ -283,10 +283,7 @@ def post_create(
             notified.append(parent.author_id)
     _notify_mentions(post, mentions, already=notified)
     post_id = post.pk
-    transaction.on_commit(
-        lambda: broadcast.dispatch(broadcast.announce_post, post_id),
-        robust=True,
-    )
+    broadcast.on_commit(broadcast.announce_post, post_id)
     return post
 
 
@@ -327,10 +324,7 @@ def post_edit(*, post: Post, by: User, body: str) -> Post:
         post, [m for m in mentions if m not in old_mentions], already=already
     )
     post_id = post.pk
-    transaction.on_commit(
-        lambda: broadcast.dispatch(broadcast.announce_post, post_id, "update"),
-        robust=True,
-    )
+    broadcast.on_commit(broadcast.announce_post, post_id, "update")
     return post
 
 
@@ -354,10 +348,7 @@ def post_delete(*, post: Post, by: User) -> Post:
             reply_count=F("reply_count") - 1
         )
     post_id = post.pk
-    transaction.on_commit(
-        lambda: broadcast.dispatch(broadcast.announce_post_removed, post_id),
-        robust=True,
-    )
+    broadcast.on_commit(broadcast.announce_post_removed, post_id)
     return post
 
 
@@ -394,10 +385,7 @@ def post_hide(*, post: Post, by: User, reason: str) -> Post:
             data={"reason": reason[:300]},
         )
         post_id = post.pk
-        transaction.on_commit(
-            lambda: broadcast.dispatch(broadcast.announce_post_removed, post_id),
-            robust=True,
-        )
+        broadcast.on_commit(broadcast.announce_post_removed, post_id)
     return post
 
 
@@ -559,10 +547,7 @@ def post_relay(
         data={"original": original.pk},
     )
     relay_id = relay.pk
-    transaction.on_commit(
-        lambda: broadcast.dispatch(broadcast.announce_post, relay_id),
-        robust=True,
-    )
+    broadcast.on_commit(broadcast.announce_post, relay_id)
     return relay
 
 
@@ -585,10 +570,7 @@ def post_boost(*, post: Post, by: User, on: bool = True) -> Post | None:
             existing.deleted_at = timezone.now()
             existing.save(update_fields=["deleted_at"])
             boost_id = existing.pk
-            transaction.on_commit(
-                lambda: broadcast.dispatch(broadcast.announce_post_removed, boost_id),
-                robust=True,
-            )
+            broadcast.on_commit(broadcast.announce_post_removed, boost_id)
         return None
     if existing is not None:
         return existing
@@ -604,10 +586,7 @@ def post_boost(*, post: Post, by: User, on: bool = True) -> Post | None:
     Post.objects.filter(pk=boost.pk).update(root_id=boost.pk)
     boost.root_id = boost.pk
     boost_id = boost.pk
-    transaction.on_commit(
-        lambda: broadcast.dispatch(broadcast.announce_post, boost_id),
-        robust=True,
-    )
+    broadcast.on_commit(broadcast.announce_post, boost_id)
     return boost
 
 
@@ -642,13 +621,10 @@ def relation_set(*, owner: User, target: User, kind: str, on: bool = True) -> bo
     for person in (owner, target):
         person.__dict__.pop("_silenced_ids", None)
     owner_id, target_id = owner.pk, target.pk
-    transaction.on_commit(
-        lambda: broadcast.dispatch(
-            broadcast.announce_to_users,
-            [owner_id, target_id],
-            {"type": "relations.changed"},
-        ),
-        robust=True,
+    broadcast.on_commit(
+        broadcast.announce_to_users,
+        [owner_id, target_id],
+        {"type": "relations.changed"},
     )
     return on
 
@@ -669,10 +645,7 @@ def notification_create(
         recipient_id=recipient.pk, kind=kind, actor=actor, post=post, text=text
     )
     recipient_id = recipient.pk
-    transaction.on_commit(
-        lambda: broadcast.dispatch(broadcast.announce_counts, recipient_id),
-        robust=True,
-    )
+    broadcast.on_commit(broadcast.announce_counts, recipient_id)
     return notification
 
 
@@ -685,10 +658,7 @@ def notifications_read(*, user: User, ids: Iterable[int] | None = None) -> int:
     count = rows.update(read_at=timezone.now())
     if count:
         user_id = user.pk
-        transaction.on_commit(
-            lambda: broadcast.dispatch(broadcast.announce_counts, user_id),
-            robust=True,
-        )
+        broadcast.on_commit(broadcast.announce_counts, user_id)
     return count
 
 
@@ -833,10 +803,7 @@ def message_send(
         unread=0, last_read_id=message.pk
     )
     message_id = message.pk
-    transaction.on_commit(
-        lambda: broadcast.dispatch(broadcast.announce_message, message_id),
-        robust=True,
-    )
+    broadcast.on_commit(broadcast.announce_message, message_id)
     for user_id in others:
         if user_id not in blocked_by:
             transaction.on_commit(
@@ -860,10 +827,7 @@ def conversation_read(*, conversation: Conversation, by: User) -> Participant:
         participant.unread, participant.last_read_id = 0, last_id
         participant.save(update_fields=["unread", "last_read_id"])
         user_id = by.pk
-        transaction.on_commit(
-            lambda: broadcast.dispatch(broadcast.announce_counts, user_id),
-            robust=True,
-        )
+        broadcast.on_commit(broadcast.announce_counts, user_id)
     return participant
 
 
@@ -874,10 +838,7 @@ def conversation_leave(*, conversation: Conversation, by: User) -> None:
     participant.left_at, participant.unread = timezone.now(), 0
     participant.save(update_fields=["left_at", "unread"])
     user_id = by.pk
-    transaction.on_commit(
-        lambda: broadcast.dispatch(broadcast.announce_counts, user_id),
-        robust=True,
-    )
+    broadcast.on_commit(broadcast.announce_counts, user_id)
 
 
 @transaction.atomic
