@@ -102,12 +102,7 @@ class Invitations(APIView):
 
 
 def _current_membership_in_scope(request, action: str, public_id) -> Membership:
-    membership = (
-        Membership.objects.current()
-        .select_related("user", "unit")
-        .filter(user__public_id=public_id)
-        .first()
-    )
+    membership = selectors.current_membership(public_id)
     if membership is None or not access.can(request.user, action, membership.unit):
         raise Http404
     return membership

@@ -40,7 +40,18 @@ def unit_members(
             | Q(user__email__icontains=query)
             | Q(user__commune__icontains=query)
         )
-    rows = rows.select_related("user", "unit").order_by("user__display_name", "user_id")
+    items, next_cursor = page_by_member_name(
+        rows.select_related("user", "unit"), after=after
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def page_by_member_name(
+    memberships: QuerySet[Membership], *, after: str | None, size: int = PAGE_SIZE
+) -> tuple[list[Membership], str | None]:
+    """One page of memberships ordered by member name, keyset-paginated on
+    (name, id): the `after` cursor is the previous page's last "name|id"."""
+    rows = memberships.order_by("user__display_name", "user_id")
     if after:
         name, _sep, user_id = after.rpartition("|")
         if user_id.isdigit():
@@ -48,13 +59,21 @@ def unit_members(
                 Q(user__display_name__gt=name)
                 | Q(user__display_name=name, user_id__gt=int(user_id))
             )
-    items = list(rows[: PAGE_SIZE + 1])
-    next_cursor = None
-    if len(items) > PAGE_SIZE:
-        items = items[:PAGE_SIZE]
-        last = items[-1]
-        next_cursor = f"{last.user.display_name}|{last.user_id}"
-    return Page(items=items, next_cursor=next_cursor)
+    items = list(rows[: size + 1])
+    if len(items) <= size:
+        return items, None
+    items = items[:size]
+    return items, f"{items[-1].user.display_name}|{items[-1].user_id}"
+
+
+def current_membership(public_id) -> Membership | None:
+    """The current membership of the member with `public_id` (with user and unit)."""
+    return (
+        Membership.objects.current()
+        .select_related("user", "unit")
+        .filter(user__public_id=public_id)
+        .first()
+    )
 
 
 def pending_applications(*, units: QuerySet[Unit]) -> QuerySet[Application]:

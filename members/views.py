@@ -294,12 +294,7 @@ def unit_invite(request, slug: str):
 def _member_in_my_units(request, action: str, public_id) -> tuple[User, Membership]:
     """The member and their current membership if it lies in a unit where the user may
     do `action`; 404 otherwise (the member's existence does not leak)."""
-    membership = (
-        Membership.objects.current()
-        .select_related("user", "unit")
-        .filter(user__public_id=public_id)
-        .first()
-    )
+    membership = selectors.current_membership(public_id)
     if membership is None or not access.can(request.user, action, membership.unit):
         raise Http404
     return membership.user, membership

@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from federation import access
 from federation.models import Unit
+from members.selectors import current_membership
 
 from . import periods as P
 from . import reports, selectors, services
@@ -332,7 +333,7 @@ class Payments(BulkAccessRecorded, generics.ListAPIView):
         serializer = PaymentRecordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        membership = selectors.membership_of(data["member"])
+        membership = current_membership(data["member"])
         if membership is None:
             raise ValidationError({"member": "No current member has this id."})
         if not access.can(request.user, "dues.manage", membership.unit):

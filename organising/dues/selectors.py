@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from federation import access
 from federation.models import Unit
 from members.models import Membership
+from members.selectors import page_by_member_name
 
 from . import periods as P
 from .models import (
@@ -315,33 +316,13 @@ def unit_member_standings(
         rows = rows.filter(user__dues_balance__first_unpaid__lt=start).exclude(
             user__dues_exemptions__in=Exemption.objects.in_force(timezone.localdate())
         )
-    rows = rows.select_related("user", "unit").order_by("user__display_name", "user_id")
-    if after:
-        name, _sep, user_id = after.rpartition("|")
-        if user_id.isdigit():
-            rows = rows.filter(
-                Q(user__display_name__gt=name)
-                | Q(user__display_name=name, user_id__gt=int(user_id))
-            )
-    items = list(rows[: PAGE_SIZE + 1])
-    next_cursor = None
-    if len(items) > PAGE_SIZE:
-        items = items[:PAGE_SIZE]
-        next_cursor = f"{items[-1].user.display_name}|{items[-1].user_id}"
+    items, next_cursor = page_by_member_name(
+        rows.select_related("user", "unit"), after=after, size=PAGE_SIZE
+    )
     standings = standings_for([m.user_id for m in items])
     return MemberPage(
         rows=[MemberRow(membership=m, standing=standings[m.user_id]) for m in items],
         next_cursor=next_cursor,
-    )
-
-
-def membership_of(public_id) -> Membership | None:
-    """The current membership of the member with `public_id` (with user and unit)."""
-    return (
-        Membership.objects.current()
-        .select_related("user", "unit")
-        .filter(user__public_id=public_id)
-        .first()
     )
 
 
