@@ -8,4 +8,6 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Messaging")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the logout receiver
+        from . import pagecache, signals  # noqa: F401 - signals: the logout receiver
+
+        pagecache.connect()

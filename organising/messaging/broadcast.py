@@ -27,6 +27,7 @@ from django.template.loader import render_to_string
 from federation.models import Audience
 from organising.live import user_group
 
+from . import pagecache
 from .models import Message, Participant, Post
 from .selectors import post_for_broadcast, unread_counts
 
@@ -227,6 +228,18 @@ def announce_message(message_id: int) -> bool:
             "html": html,
         },
     )
+
+
+def counts_changed(*user_ids: int) -> None:
+    """Once committed, these members' unread counts are read again and their badges
+    updated live."""
+
+    def announce():
+        for user_id in user_ids:
+            pagecache.counts_changed(user_id)
+            dispatch(announce_counts, user_id)
+
+    transaction.on_commit(announce, robust=True)
 
 
 def announce_counts(user_id: int) -> bool:

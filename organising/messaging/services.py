@@ -25,7 +25,7 @@ from federation.models import Audience, Group, Unit
 from members.models import Role, User
 from organising.audit.services import audit_record
 
-from . import broadcast
+from . import broadcast, pagecache
 from .images import MAX_IMAGES, image_clean
 from .models import (
     CONVERSATION_MAX_PEOPLE,
@@ -282,9 +282,18 @@ def post_create(
             )
             notified.append(parent.author_id)
     _notify_mentions(post, mentions, already=notified)
-    post_id = post.pk
-    broadcast.on_commit(broadcast.announce_post, post_id)
+    _changed(post, "new")
     return post
+
+
+def _changed(post: Post, action: str | None) -> None:
+    """Once the change commits: stored pages showing the post are built again, and
+    open sockets hear of it ("new", "update", "remove"; None: pages only)."""
+    pagecache.post_changed(post)
+    if action == "remove":
+        broadcast.on_commit(broadcast.announce_post_removed, post.pk)
+    elif action:
+        broadcast.on_commit(broadcast.announce_post, post.pk, action)
 
 
 def _silenced(owner_id: int, target_id: int) -> bool:
@@ -323,8 +332,7 @@ def post_edit(*, post: Post, by: User, body: str) -> Post:
     _notify_mentions(
         post, [m for m in mentions if m not in old_mentions], already=already
     )
-    post_id = post.pk
-    broadcast.on_commit(broadcast.announce_post, post_id, "update")
+    _changed(post, "update")
     return post
 
 
@@ -347,8 +355,7 @@ def post_delete(*, post: Post, by: User) -> Post:
         Post.objects.filter(pk=post.parent_id, reply_count__gt=0).update(
             reply_count=F("reply_count") - 1
         )
-    post_id = post.pk
-    broadcast.on_commit(broadcast.announce_post_removed, post_id)
+    _changed(post, "remove")
     return post
 
 
@@ -384,8 +391,7 @@ def post_hide(*, post: Post, by: User, reason: str) -> Post:
             unit=post.moderation_unit,
             data={"reason": reason[:300]},
         )
-        post_id = post.pk
-        broadcast.on_commit(broadcast.announce_post_removed, post_id)
+        _changed(post, "remove")
     return post
 
 
@@ -399,6 +405,7 @@ def post_unhide(*, post: Post, by: User) -> Post:
         audit_record(
             actor=by, action="post.unhide", target=post, unit=post.moderation_unit
         )
+        _changed(post, None)
     return post
 
 
@@ -474,6 +481,7 @@ def post_react(*, post: Post, by: User, kind: str, on: bool = True) -> bool:
         Reaction.objects.get_or_create(post=post, user=by, kind=kind)
     else:
         Reaction.objects.filter(post=post, user=by, kind=kind).delete()
+    _changed(post, None)
     return on
 
 
@@ -546,8 +554,7 @@ def post_relay(
         unit=audience_unit,
         data={"original": original.pk},
     )
-    relay_id = relay.pk
-    broadcast.on_commit(broadcast.announce_post, relay_id)
+    _changed(relay, "new")
     return relay
 
 
@@ -569,8 +576,7 @@ def post_boost(*, post: Post, by: User, on: bool = True) -> Post | None:
         if existing is not None:
             existing.deleted_at = timezone.now()
             existing.save(update_fields=["deleted_at"])
-            boost_id = existing.pk
-            broadcast.on_commit(broadcast.announce_post_removed, boost_id)
+            _changed(existing, "remove")
         return None
     if existing is not None:
         return existing
@@ -585,8 +591,7 @@ def post_boost(*, post: Post, by: User, on: bool = True) -> Post | None:
     )
     Post.objects.filter(pk=boost.pk).update(root_id=boost.pk)
     boost.root_id = boost.pk
-    boost_id = boost.pk
-    broadcast.on_commit(broadcast.announce_post, boost_id)
+    _changed(boost, "new")
     return boost
 
 
@@ -644,8 +649,7 @@ def notification_create(
     notification = Notification.objects.create(
         recipient_id=recipient.pk, kind=kind, actor=actor, post=post, text=text
     )
-    recipient_id = recipient.pk
-    broadcast.on_commit(broadcast.announce_counts, recipient_id)
+    broadcast.counts_changed(recipient.pk)
     return notification
 
 
@@ -657,8 +661,7 @@ def notifications_read(*, user: User, ids: Iterable[int] | None = None) -> int:
         rows = rows.filter(pk__in=list(ids))
     count = rows.update(read_at=timezone.now())
     if count:
-        user_id = user.pk
-        broadcast.on_commit(broadcast.announce_counts, user_id)
+        broadcast.counts_changed(user.pk)
     return count
 
 
@@ -804,12 +807,9 @@ def message_send(
     )
     message_id = message.pk
     broadcast.on_commit(broadcast.announce_message, message_id)
-    for user_id in others:
-        if user_id not in blocked_by:
-            transaction.on_commit(
-                lambda uid=user_id: broadcast.dispatch(broadcast.announce_counts, uid),
-                robust=True,
-            )
+    broadcast.counts_changed(
+        by.pk, *(user_id for user_id in others if user_id not in blocked_by)
+    )
     return message
 
 
@@ -826,8 +826,7 @@ def conversation_read(*, conversation: Conversation, by: User) -> Participant:
     if participant.unread or participant.last_read_id != last_id:
         participant.unread, participant.last_read_id = 0, last_id
         participant.save(update_fields=["unread", "last_read_id"])
-        user_id = by.pk
-        broadcast.on_commit(broadcast.announce_counts, user_id)
+        broadcast.counts_changed(by.pk)
     return participant
 
 
@@ -837,8 +836,7 @@ def conversation_leave(*, conversation: Conversation, by: User) -> None:
     participant = _participant(conversation, by, lock=True)
     participant.left_at, participant.unread = timezone.now(), 0
     participant.save(update_fields=["left_at", "unread"])
-    user_id = by.pk
-    broadcast.on_commit(broadcast.announce_counts, user_id)
+    broadcast.counts_changed(by.pk)
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from federation import access
 from federation.models import Audience, Group, Unit
 from members.models import User
 
-from . import selectors, services
+from . import pagecache, selectors, services
 from .forms import (
     ConversationForm,
     EditForm,
@@ -74,14 +74,22 @@ def _composer(request, initial_audience: str | None = None):
 @login_required
 @require_GET
 def home(request):
-    page = selectors.timeline_home(request.user, cursor=_cursor(request))
-    return _timeline(
-        request,
-        page=page,
-        title=_("Timeline"),
-        stream={"kind": "home"},
-        composer=_composer(request),
+    def page(holes=None):
+        return _timeline(
+            request,
+            page=selectors.timeline_home(request.user, cursor=_cursor(request)),
+            title=_("Timeline"),
+            stream={"kind": "home"},
+            composer=_composer(request),
+            extra=holes,
+        )
+
+    if not pagecache.cacheable(request):
+        return page()
+    stored = pagecache.serve_home(
+        request, lambda: page(pagecache.HOLES).content.decode()
     )
+    return HttpResponse(stored)
 
 
 @require_GET

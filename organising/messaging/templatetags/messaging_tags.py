@@ -2,25 +2,36 @@
 
 from django import template
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..selectors import unread_counts as _unread_counts
+from .. import pagecache
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def unread_counts(context) -> dict[str, int]:
-    """Unread notifications and messages of the signed-in member (two small queries,
-    computed once per request)."""
+def unread_badge(context, kind: str) -> str:
+    """The nav badge of unread messages or notifications; a hole filled at each
+    read when the page is rendered to be stored (`pagecache.HOLES`)."""
+    if context.get("page_holes"):
+        return format_html(pagecache.UNREAD_HOLE, kind=kind)
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"notifications": 0, "messages": 0}
-    cached = getattr(request, "_messaging_unread", None)
-    if cached is None:
-        cached = request._messaging_unread = _unread_counts(user.pk)
-    return cached
+        return ""
+    return unread_badge_html(kind, pagecache.unread_counts(request)[kind])
+
+
+def unread_badge_html(kind: str, count: int) -> str:
+    return format_html(
+        '<span class="badge" data-live-count="{}"{}>'
+        '<span class="visually-hidden">{} </span>{}</span>',
+        kind,
+        "" if count else " hidden",
+        gettext("unread:"),
+        count,
+    )
 
 
 @register.filter

@@ -1,0 +1,266 @@
+"""The home timeline's first page, kept rendered between reads.
+
+The home timeline is the page members open most, and most reloads find nothing new.
+Building it costs a merge over every unit, group and member it covers plus thirty
+cards; serving it again costs two cache round trips. The page is kept under what it
+was built from, and read again only while all of it still holds:
+
+- the viewer's *context token*, replaced on commit whenever what decides what they
+  may see changes: memberships, offices, groups, follows, mutes and blocks (both
+  sides), the account itself;
+- one *stamp* per source of the page (each unit of the home chain, each group, each
+  followed member, the viewer) and one for names, replaced on commit whenever a post
+  of that source is published, edited, removed, reacted to, replied to, boosted or
+  relayed, or a member, unit or group is renamed.
+
+Stamps and tokens are random, never counters: a key lost to eviction or a restart
+cannot come back with an old value that an old page matches. The database stays the
+source of truth: any doubt (a cache error, Redis down) is a miss, and a miss builds
+the page from the database. What differs per request (CSRF token, CSP nonce, unread
+badges) is left as holes in the stored page and filled at each read.
+"""
+
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.middleware.csp import get_nonce
+from django.middleware.csrf import get_token
+from django.utils.crypto import salted_hmac
+from django.utils.translation import get_language
+
+from federation import access
+from federation.models import Group, GroupMembership, Unit
+from members.models import Membership, Role, User
+
+from .models import Post, Relation
+from .selectors import unread_counts as from_database
+
+logger = logging.getLogger(__name__)
+
+PAGE_TTL = 600  # a page nobody reads again leaves the cache
+STAMP_TTL = 86_400  # longer than a page lives: see `_stamp_keys`
+COUNTS_TTL = 300
+
+# Unguessable and the same in every process: a post cannot spell a hole.
+_SECRET = salted_hmac("maillage.pagecache", "holes", algorithm="sha256").hexdigest()[:20]
+CSRF_HOLE = f"csrf{_SECRET}"
+NONCE_HOLE = f"nonce{_SECRET}"
+UNREAD_HOLE = "<!--unread:{kind}:" + _SECRET + "-->"
+UNREAD_KINDS = ("messages", "notifications")
+HOLES = {"csrf_token": CSRF_HOLE, "csp_nonce": NONCE_HOLE, "page_holes": True}
+
+
+def _token() -> str:
+    return secrets.token_hex(6)
+
+
+def _guarded(default=None):
+    """Cache errors never reach the caller: the database answers instead."""
+
+    def wrap(function):
+        def guarded(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except Exception:  # noqa: BLE001 - Redis down: a miss, not an error
+                logger.warning("Page cache unavailable", exc_info=True)
+                return default
+
+        return guarded
+
+    return wrap
+
+
+# --- What changed -----------------------------------------------------------------
+
+
+def _stamp_keys(sources: Iterable[str]) -> list[str]:
+    return [f"tl:stamp:{source}" for source in sources]
+
+
+@_guarded()
+def _stamp_now(sources: list[str]) -> None:
+    token = _token()
+    cache.set_many(dict.fromkeys(_stamp_keys(sources), token), STAMP_TTL)
+
+
+def _sources_of(unit_id, group_id, author_id) -> list[str]:
+    sources = [f"a{author_id}"]
+    if unit_id:
+        sources.append(f"u{unit_id}")
+    if group_id:
+        sources.append(f"g{group_id}")
+    return sources
+
+
+def post_changed(post: Post) -> None:
+    """On commit, stamp the sources of every card that shows `post`: its own, its
+    parent's and root's (their reply counts), and those of the boosts and relays
+    that share it."""
+    ids = {post.pk, post.parent_id, post.root_id} - {None}
+
+    def stamp():
+        rows = Post.objects.filter(Q(pk__in=ids) | Q(shared_id=post.pk)).values_list(
+            "unit_id", "audience_group_id", "author_id"
+        )
+        _stamp_now([source for row in rows for source in _sources_of(*row)])
+
+    transaction.on_commit(stamp, robust=True)
+
+
+def names_changed() -> None:
+    """A member, unit or group was renamed: every stored page may show the name."""
+    transaction.on_commit(lambda: _stamp_now(["names"]), robust=True)
+
+
+@_guarded()
+def _new_contexts(user_ids: list[int]) -> None:
+    cache.set_many({f"tl:ctx:{pk}": _token() for pk in user_ids}, None)
+
+
+def context_changed(*user_ids: int) -> None:
+    """What these members may see, or whom they follow, changed."""
+    ids = [pk for pk in user_ids if pk]
+    transaction.on_commit(lambda: _new_contexts(ids), robust=True)
+
+
+@_guarded()
+def counts_changed(user_id: int) -> None:
+    cache.delete(f"tl:counts:{user_id}")
+
+
+# --- Reading ----------------------------------------------------------------------
+
+
+def _context(user) -> tuple[str, list[str]]:
+    """The viewer's context token and the sources of their home page (built from
+    the database when the token moved)."""
+    token_key, sources_key = f"tl:ctx:{user.pk}", f"tl:sources:{user.pk}"
+    found = cache.get_many([token_key, sources_key])
+    token, stored = found.get(token_key), found.get(sources_key)
+    if token is None:
+        cache.add(token_key, _token(), None)
+        token = cache.get(token_key)
+    if stored is not None and stored[0] == token:
+        return token, stored[1]
+    viewer = access.viewer_for(user)
+    followed = Relation.objects.filter(
+        owner_id=user.pk, kind=Relation.Kind.FOLLOW
+    ).values_list("target_id", flat=True)
+    sources = sorted(
+        [f"u{pk}" for pk in viewer.home_chain_ids]
+        + [f"g{pk}" for pk in viewer.group_ids]
+        + [f"a{pk}" for pk in {user.pk, *followed}]
+    ) + ["names"]
+    cache.set(sources_key, (token, sources), PAGE_TTL)
+    return token, sources
+
+
+def cacheable(request) -> bool:
+    """Only the plain first page: no query string, no htmx fragment, no flash
+    message waiting (those are shown once)."""
+    return (
+        not request.GET
+        and not getattr(request, "htmx", False)
+        and "messages" not in request.COOKIES
+        and "_messages" not in request.session
+    )
+
+
+def serve_home(request, build: Callable[[], str]) -> str:
+    """The home page's HTML for this request: the stored page if it still holds,
+    else `build()` (rendered with HOLES in its context), stored for next time."""
+    lookup = _lookup_home(request)
+    if lookup is not None and lookup[2] is not None:
+        return fill(request, lookup[2])
+    html = build()  # stamps were read first: a change while building shows next time
+    if lookup is not None:
+        _store(lookup[0], lookup[1], html)
+    return fill(request, html)
+
+
+@_guarded()
+def _lookup_home(request) -> tuple[str, tuple, str | None]:
+    """(key, version, the stored HTML if it is of this version)."""
+    user = request.user
+    token, sources = _context(user)
+    page_key = f"tl:home:{user.pk}:{get_language()}"
+    counts_key = f"tl:counts:{user.pk}"
+    stamp_keys = _stamp_keys(sources)
+    found = cache.get_many([page_key, counts_key, *stamp_keys])
+    request._messaging_unread = found.get(counts_key)
+    version = (token, [found.get(key) for key in stamp_keys])
+    stored = found.get(page_key)
+    html = stored[1] if stored is not None and stored[0] == version else None
+    return page_key, version, html
+
+
+@_guarded()
+def _store(key: str, version: tuple, html: str) -> None:
+    cache.set(key, (version, html), PAGE_TTL)
+
+
+def unread_counts(request) -> dict[str, int]:
+    """The signed-in member's unread counts, from the cache when it has them."""
+    counts = getattr(request, "_messaging_unread", None)
+    if counts is None:
+        counts = from_database(request.user.pk)
+        _keep_counts(request.user.pk, counts)
+        request._messaging_unread = counts
+    return counts
+
+
+@_guarded()
+def _keep_counts(user_id: int, counts: dict[str, int]) -> None:
+    cache.set(f"tl:counts:{user_id}", counts, COUNTS_TTL)
+
+
+def fill(request, html: str) -> str:
+    from .templatetags.messaging_tags import unread_badge_html
+
+    html = html.replace(CSRF_HOLE, get_token(request))
+    html = html.replace(NONCE_HOLE, str(get_nonce(request)))
+    counts = unread_counts(request)
+    for kind in UNREAD_KINDS:
+        html = html.replace(
+            UNREAD_HOLE.format(kind=kind), unread_badge_html(kind, counts[kind])
+        )
+    return html
+
+
+# --- Signals: changes made anywhere ------------------------------------------------
+
+
+def _membership_changed(sender, instance, **kwargs):
+    context_changed(instance.user_id)
+
+
+def _relation_changed(sender, instance, **kwargs):
+    context_changed(instance.owner_id, instance.target_id)
+
+
+def _user_saved(sender, instance, update_fields=None, **kwargs):
+    if update_fields is None or "display_name" in update_fields:
+        names_changed()
+    if update_fields is None or "is_superuser" in update_fields:
+        context_changed(instance.pk)
+
+
+def _renamed(sender, instance, created=False, update_fields=None, **kwargs):
+    if not created and (update_fields is None or "name" in update_fields):
+        names_changed()
+
+
+def connect() -> None:
+    for model in (Membership, Role, GroupMembership):
+        post_save.connect(_membership_changed, sender=model)
+        post_delete.connect(_membership_changed, sender=model)
+    post_save.connect(_relation_changed, sender=Relation)
+    post_delete.connect(_relation_changed, sender=Relation)
+    post_save.connect(_user_saved, sender=User)
+    for model in (Unit, Group):
+        post_save.connect(_renamed, sender=model)

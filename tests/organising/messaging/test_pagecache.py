@@ -1,0 +1,190 @@
+"""The stored home page: served again while nothing it shows has changed, built again
+from the database as soon as something has (once the change commits), with the
+per-request parts (CSRF token, CSP nonce, unread badges, flash messages) always
+fresh, and never in the way when the cache is down."""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from federation.models import Audience
+from organising.messaging import services
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def home(client_as):
+    """home(user) -> the HTML of the user's home page (one client per member)."""
+    clients = {}
+
+    def read(user) -> str:
+        if user.pk not in clients:
+            clients[user.pk] = client_as(user)
+        response = clients[user.pk].get("/timeline/")
+        assert response.status_code == 200
+        return response.content.decode()
+
+    return read
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed(): ...` runs what waits for the commit, as production does."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def test_the_second_read_is_served_from_the_store(
+    people, post_as, home, client_as, django_assert_max_num_queries
+):
+    post_as(people.alice, "Réunion jeudi")
+    client = client_as(people.bob)
+    client.get("/timeline/")
+    # Session and user only: no timeline, viewer or unread-count query.
+    with django_assert_max_num_queries(2):
+        response = client.get("/timeline/")
+    assert "Réunion jeudi" in response.content.decode()
+
+
+def test_a_new_post_in_the_cell_shows_at_the_next_read(
+    people, post_as, home, committed
+):
+    assert "Réunion jeudi" not in home(people.bob)
+    with committed():
+        post_as(people.alice, "Réunion jeudi")
+    assert "Réunion jeudi" in home(people.bob)
+
+
+def test_a_post_from_above_and_from_a_followed_member_show(
+    tree, people, post_as, home, committed
+):
+    home(people.bob)
+    with committed():
+        post_as(people.fed_secretary, "Congrès fédéral", Audience.UNIT_TREE, tree.fed_a)
+        post_as(people.erin, "Tribune publique", Audience.PUBLIC)
+    page = home(people.bob)
+    assert "Congrès fédéral" in page
+    assert "Tribune publique" not in page  # Erin is not followed yet
+    with committed():
+        services.relation_set(owner=people.bob, target=people.erin, kind="follow")
+    assert "Tribune publique" in home(people.bob)
+
+
+def test_a_hidden_post_disappears_and_a_reaction_counts(
+    tree, people, post_as, home, committed
+):
+    with committed():
+        post = post_as(people.alice, "Message douteux")
+    assert "Message douteux" in home(people.bob)
+    with committed():
+        services.post_react(post=post, by=people.officer, kind="like")
+    assert re.search(
+        r'value="like\.1"[^>]*>[^<]*<span class="count">1<', home(people.bob)
+    )
+    with committed():
+        services.post_hide(post=post, by=people.officer, reason="Hors sujet")
+    assert "Message douteux" not in home(people.bob)
+
+
+def test_a_reply_updates_the_reply_count_of_the_card(people, post_as, home, committed):
+    with committed():
+        post = post_as(people.alice, "Qui vient ?")
+    home(people.bob)
+    with committed():
+        services.post_create(author=people.officer, body="Moi", parent=post)
+    assert "Reply (1)" in home(people.bob)
+
+
+def test_blocking_a_member_removes_their_posts_from_the_stored_page(
+    people, post_as, home, committed
+):
+    with committed():
+        post_as(people.alice, "Bonjour la cellule")
+    assert "Bonjour la cellule" in home(people.bob)
+    with committed():
+        services.relation_set(owner=people.bob, target=people.alice, kind="block")
+    assert "Bonjour la cellule" not in home(people.bob)
+
+
+def test_a_new_office_shows_in_the_stored_page(tree, people, home, committed):
+    from members.models import Role
+
+    assert "Administration" not in home(people.bob)
+    with committed():
+        Role.objects.create(user=people.bob, unit=tree.cell_a1x, kind="secretary")
+    assert "Administration" in home(people.bob)
+
+
+def test_a_renamed_author_shows_under_the_new_name(people, post_as, home, committed):
+    with committed():
+        post_as(people.alice, "Bonjour")
+    assert "Alice Martin" in home(people.bob)
+    with committed():
+        people.alice.display_name = "Alice Martin-Roux"
+        people.alice.save()
+    assert "Alice Martin-Roux" in home(people.bob)
+
+
+def test_the_stored_page_carries_a_valid_csrf_token_and_the_requests_nonce(
+    tree, people, post_as
+):
+    post_as(people.alice, "Bonjour")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(people.bob, backend="django.contrib.auth.backends.ModelBackend")
+    client.get("/timeline/")
+    response = client.get("/timeline/")  # from the store
+    html = response.content.decode()
+    nonce = re.search(r'nonce="([^"]+)"', html).group(1)
+    assert f"'nonce-{nonce}'" in response.headers["Content-Security-Policy"]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    posted = client.post(
+        "/posts/new/",
+        {
+            "csrfmiddlewaretoken": token,
+            "body": "Depuis la page gardée",
+            "audience": f"unit:{tree.cell_a1x.pk}",
+        },
+    )
+    assert posted.status_code == 302
+
+
+def test_unread_badges_are_fresh_on_a_stored_page(people, post_as, home, committed):
+    with committed():
+        post = post_as(people.bob, "Mon message")
+    assert 'data-live-count="notifications" hidden' in home(people.bob)
+    with committed():
+        services.post_create(author=people.alice, body="Réponse", parent=post)
+    page = home(people.bob)
+    assert re.search(
+        r'data-live-count="notifications"><span class="visually-hidden">[^<]*</span>1<',
+        page,
+    )
+
+
+def test_a_flash_message_is_shown_once_even_on_a_stored_page(tree, people, client_as):
+    client = client_as(people.alice)
+    client.get("/timeline/")
+    response = client.post(
+        "/posts/new/",
+        {"body": "Avec message", "audience": f"unit:{tree.cell_a1x.pk}"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0].endswith("/timeline/")
+    assert 'class="flash"' in response.content.decode()
+    assert 'class="flash"' not in client.get("/timeline/").content.decode()
+
+
+def test_with_the_cache_down_the_page_comes_from_the_database(
+    people, post_as, home, monkeypatch
+):
+    post_as(people.alice, "Toujours là")
+
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    for name in ("get", "get_many", "set", "set_many", "add", "delete"):
+        monkeypatch.setattr(cache, name, down)
+    assert "Toujours là" in home(people.bob)
+    assert "Toujours là" in home(people.bob)
