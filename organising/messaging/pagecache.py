@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 
@@ -47,12 +48,16 @@ STAMP_TTL = 86_400  # longer than a page lives: see `_stamp_keys`
 COUNTS_TTL = 300
 
 # Unguessable and the same in every process: a post cannot spell a hole.
-_SECRET = salted_hmac("maillage.pagecache", "holes", algorithm="sha256").hexdigest()[:20]
+_SECRET = salted_hmac("maillage.pagecache", "holes", algorithm="sha256").hexdigest()[
+    :20
+]
 CSRF_HOLE = f"csrf{_SECRET}"
 NONCE_HOLE = f"nonce{_SECRET}"
 UNREAD_HOLE = "<!--unread:{kind}:" + _SECRET + "-->"
 UNREAD_KINDS = ("messages", "notifications")
+REACTIONS_HOLE = f"<!--reactions:{_SECRET}-->"
 HOLES = {"csrf_token": CSRF_HOLE, "csp_nonce": NONCE_HOLE, "page_holes": True}
+CARD_TTL = 3600
 
 
 def _token() -> str:
@@ -230,6 +235,54 @@ def fill(request, html: str) -> str:
             UNREAD_HOLE.format(kind=kind), unread_badge_html(kind, counts[kind])
         )
     return html
+
+
+# --- Cards: one rendering shared by every reader --------------------------------
+
+
+def _card_key(post: Post, language: str) -> str:
+    """Names the card's content: what an edit, a reply or a removal of the shared
+    original changes (names are checked against their stamp when read)."""
+    shared = post.shared if post.shared_id else None
+    parts = [post.pk, language, post.edited_at, post.reply_count]
+    if shared is not None:
+        parts += [shared.edited_at, shared.is_removed]
+    return "tl:card:" + ":".join(str(part) for part in parts).replace(" ", "_")
+
+
+def timeline_cards(posts: list[Post], csrf_token) -> str:
+    """The cards of a timeline page: rendered once for all readers with the
+    reactions and the CSRF token left as holes, filled here for this reader."""
+    from .templatetags.messaging_tags import reaction_buttons
+
+    language = get_language()
+    keys = [_card_key(post, language) for post in posts]
+    found = _cards_stored(keys)
+    names = found.pop("tl:stamp:names", None)
+    fresh = {}
+    html = []
+    for post, key in zip(posts, keys, strict=True):
+        stored = found.get(key)
+        if stored is None or stored[0] != names:
+            card = render_to_string(
+                "messaging/_post.html",
+                {"post": post, "csrf_token": CSRF_HOLE, "card_holes": True},
+            )
+            fresh[key] = stored = (names, card)
+        html.append(stored[1].replace(REACTIONS_HOLE, reaction_buttons(post)))
+    if fresh:
+        _cards_keep(fresh)
+    return "".join(html).replace(CSRF_HOLE, str(csrf_token))
+
+
+@_guarded(default={})
+def _cards_stored(keys: list[str]) -> dict:
+    return cache.get_many(["tl:stamp:names", *keys])
+
+
+@_guarded()
+def _cards_keep(cards: dict) -> None:
+    cache.set_many(cards, CARD_TTL)
 
 
 # --- Signals: changes made anywhere ------------------------------------------------

@@ -74,13 +74,16 @@ def _composer(request, initial_audience: str | None = None):
 @login_required
 @require_GET
 def home(request):
+    cursor = _cursor(request)
+
     def page(holes=None):
         return _timeline(
             request,
-            page=selectors.timeline_home(request.user, cursor=_cursor(request)),
+            page=selectors.timeline_home(request.user, cursor=cursor),
             title=_("Timeline"),
             stream={"kind": "home"},
-            composer=_composer(request),
+            # One writes at the top of the timeline, not pages back in time.
+            composer=_composer(request) if cursor is None else None,
             extra=holes,
         )
 

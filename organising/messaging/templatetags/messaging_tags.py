@@ -1,8 +1,11 @@
 """Template helpers of the messaging pages."""
 
+import functools
+
 from django import template
-from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import pagecache
@@ -49,25 +52,49 @@ REACTION_NAMES = {
 }
 
 
-@register.simple_tag
-def reaction_buttons(post) -> str:
-    """The reaction buttons of a post (built here rather than in a template loop:
-    thirty cards a page, five buttons a card)."""
-    return format_html_join(
-        "",
+@functools.cache
+def _reaction_button_start(language: str, kind: str, label: str, mine: bool) -> str:
+    """The escaped opening of one button, made once per language and state."""
+    name = REACTION_NAMES.get(kind, kind)
+    return format_html(
         '<button type="submit" name="reaction" value="{}.{}" class="reaction{}" '
-        'aria-pressed="{}" aria-label="{}" title="{}">{}{}</button>',
-        (
-            (
-                kind,
-                "0" if mine else "1",
-                " mine" if mine else "",
-                "true" if mine else "false",
-                REACTION_NAMES.get(kind, kind),
-                REACTION_NAMES.get(kind, kind),
-                label,
-                format_html(' <span class="count">{}</span>', count) if count else "",
-            )
+        'aria-pressed="{}" aria-label="{}" title="{}">{}',
+        kind,
+        "0" if mine else "1",
+        " mine" if mine else "",
+        "true" if mine else "false",
+        name,
+        name,
+        label,
+    )
+
+
+@register.simple_tag(takes_context=True)
+def card_reactions(context, post) -> str:
+    """The reaction buttons of a card; a hole when the card is rendered for every
+    reader (`pagecache.timeline_cards`)."""
+    if context.get("card_holes"):
+        return mark_safe(pagecache.REACTIONS_HOLE)  # noqa: S308 - a constant comment
+    return reaction_buttons(post)
+
+
+@register.simple_tag(takes_context=True)
+def timeline_cards(context, posts) -> str:
+    """The cards of a timeline page, each rendered once for all its readers."""
+    return mark_safe(  # noqa: S308 - rendered templates
+        pagecache.timeline_cards(posts, context.get("csrf_token", ""))
+    )
+
+
+def reaction_buttons(post) -> str:
+    """The reaction buttons of a post (thirty cards a page, five buttons a card: the
+    fixed parts are escaped once per language, only the counts per card)."""
+    language = get_language()
+    return mark_safe(  # noqa: S308 - escaped parts and integers
+        "".join(
+            _reaction_button_start(language, kind, label, mine)
+            + (f' <span class="count">{int(count)}</span>' if count else "")
+            + "</button>"
             for kind, label, count, mine in getattr(post, "reaction_list", ())
-        ),
+        )
     )

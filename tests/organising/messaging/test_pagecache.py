@@ -188,3 +188,27 @@ def test_with_the_cache_down_the_page_comes_from_the_database(
         monkeypatch.setattr(cache, name, down)
     assert "Toujours là" in home(people.bob)
     assert "Toujours là" in home(people.bob)
+
+
+def test_a_card_rendered_once_shows_each_reader_their_own_reactions(
+    tree, people, post_as, client_as
+):
+    post = post_as(people.officer, "Tract", Audience.UNIT_TREE, tree.section_a1)
+    services.post_react(post=post, by=people.bob, kind="love")
+    unit_page = f"/timeline/units/{tree.section_a1.slug}/"
+    alice_page = client_as(people.alice).get(unit_page).content.decode()
+    bob_page = client_as(people.bob).get(unit_page).content.decode()
+    mine = re.compile(r'value="love\.0" class="reaction mine" aria-pressed="true"')
+    assert mine.search(bob_page)
+    assert not mine.search(alice_page)
+    assert 'value="love.1"' in alice_page
+
+
+def test_an_edited_post_shows_its_new_text_on_every_page(people, post_as, client_as):
+    post = post_as(people.alice, "Premier jet")
+    client = client_as(people.bob)
+    assert "Premier jet" in client.get("/timeline/?before=").content.decode()
+    services.post_edit(post=post, by=people.alice, body="Version corrigée")
+    page = client.get("/timeline/?before=").content.decode()
+    assert "Version corrigée" in page
+    assert "Premier jet" not in page
