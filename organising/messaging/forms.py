@@ -1,6 +1,7 @@
 """Web forms: they check shape; the services check the rules."""
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from federation import access
@@ -107,7 +108,10 @@ class PostForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": POST_MAX_LENGTH}),
     )
     audience = forms.ChoiceField(label=_("Who can see it"))
-    images = MultipleImageField(label=_("Images (up to %(n)d)") % {"n": MAX_IMAGES})
+    # Interpolated when shown: `%` on a lazy string would fix the language at import.
+    images = MultipleImageField(
+        label=lazy(lambda: _("Images (up to %(n)d)") % {"n": MAX_IMAGES}, str)()
+    )
 
     def __init__(self, *args, user, initial_audience: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)

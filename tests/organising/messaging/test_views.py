@@ -231,3 +231,12 @@ def test_pages_fit_a_phone(people, client_as):
     page = client_as(people.bob).get("/timeline/").content.decode()
     assert 'name="viewport"' in page and "messaging.css" in page
     assert "style=" not in page.split("<body")[1]
+
+
+def test_the_composer_speaks_the_readers_language(people, client_as):
+    client = client_as(people.alice)
+    english = client.get("/timeline/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Images (up to 4)" in english
+    client.cookies["django_language"] = "fr"
+    french = client.get("/timeline/").content.decode()
+    assert "Images (4 au maximum)" in french
