@@ -34,30 +34,30 @@ from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 
-from federation import access
 from federation.models import Group, GroupMembership, Unit
 from members.models import Membership, Role, User
 
 from .models import Post, Relation
+from .selectors import home_sources
 from .selectors import unread_counts as from_database
 
 logger = logging.getLogger(__name__)
 
 PAGE_TTL = 600  # a page nobody reads again leaves the cache
-STAMP_TTL = 86_400  # longer than a page lives: see `_stamp_keys`
+# A stamp outlives every page: a page built before its source was first stamped
+# (stamp missing) must be gone before that stamp can expire and be missing again.
+STAMP_TTL = 86_400
 COUNTS_TTL = 300
+CARD_TTL = 3600
 
 # Unguessable and the same in every process: a post cannot spell a hole.
-_SECRET = salted_hmac("maillage.pagecache", "holes", algorithm="sha256").hexdigest()[
-    :20
-]
+_SECRET = salted_hmac("pagecache", "holes", algorithm="sha256").hexdigest()[:20]
 CSRF_HOLE = f"csrf{_SECRET}"
 NONCE_HOLE = f"nonce{_SECRET}"
 UNREAD_HOLE = "<!--unread:{kind}:" + _SECRET + "-->"
 UNREAD_KINDS = ("messages", "notifications")
 REACTIONS_HOLE = f"<!--reactions:{_SECRET}-->"
 HOLES = {"csrf_token": CSRF_HOLE, "csp_nonce": NONCE_HOLE, "page_holes": True}
-CARD_TTL = 3600
 
 
 def _token() -> str:
@@ -152,14 +152,11 @@ def _context(user) -> tuple[str, list[str]]:
         token = cache.get(token_key)
     if stored is not None and stored[0] == token:
         return token, stored[1]
-    viewer = access.viewer_for(user)
-    followed = Relation.objects.filter(
-        owner_id=user.pk, kind=Relation.Kind.FOLLOW
-    ).values_list("target_id", flat=True)
+    home = home_sources(user)
     sources = sorted(
-        [f"u{pk}" for pk in viewer.home_chain_ids]
-        + [f"g{pk}" for pk in viewer.group_ids]
-        + [f"a{pk}" for pk in {user.pk, *followed}]
+        [f"u{pk}" for pk in home.unit_ids]
+        + [f"g{pk}" for pk in home.group_ids]
+        + [f"a{pk}" for pk in {user.pk, *home.followed}]
     ) + ["names"]
     cache.set(sources_key, (token, sources), PAGE_TTL)
     return token, sources

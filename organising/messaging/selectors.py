@@ -196,18 +196,35 @@ def _merged_page(user, branches: list[Q], cursor: Cursor | None, size: int) -> P
     )
 
 
-def home_branches(user) -> list[Q]:
-    """The home timeline's parts: posts published in the viewer's home cell and each
-    unit above it, in each of their groups, and by the members they follow (their
-    boosts included) and themselves."""
+@dataclass(frozen=True)
+class HomeSources:
+    """What the home timeline covers: posts published in the viewer's home cell and
+    each unit above it, in each of their groups, and by the members they follow
+    (their boosts included) and themselves."""
+
+    unit_ids: list[int]
+    group_ids: list[int]
+    followed: QuerySet  # ids of the members followed, as a subquery
+
+
+def home_sources(user) -> HomeSources:
     viewer = access.viewer_for(user)
-    follows = Relation.objects.filter(
-        owner_id=user.pk, kind=Relation.Kind.FOLLOW
-    ).values("target_id")
-    branches = [Q(unit_id=pk) for pk in sorted(viewer.home_chain_ids)]
+    return HomeSources(
+        unit_ids=sorted(viewer.home_chain_ids),
+        group_ids=sorted(viewer.group_ids),
+        followed=Relation.objects.filter(
+            owner_id=user.pk, kind=Relation.Kind.FOLLOW
+        ).values_list("target_id", flat=True),
+    )
+
+
+def home_branches(user) -> list[Q]:
+    """The home timeline's parts, one per source (`HomeSources`)."""
+    sources = home_sources(user)
+    follows = sources.followed
+    branches = [Q(unit_id=pk) for pk in sources.unit_ids]
     branches += [
-        Q(audience_group_id=pk) & ~Q(kind=Post.Kind.BOOST)
-        for pk in sorted(viewer.group_ids)
+        Q(audience_group_id=pk) & ~Q(kind=Post.Kind.BOOST) for pk in sources.group_ids
     ]
     # Two branches, not one OR: alone, the IN becomes a semi-join that walks the
     # (author, created, id) index of each followed member.
