@@ -6,3 +6,8 @@ class FederationConfig(AppConfig):
     name = "federation"
     label = "federation"
     verbose_name = _("Organisation tree")
+
+    def ready(self) -> None:
+        from . import viewer_cache
+
+        viewer_cache.connect()

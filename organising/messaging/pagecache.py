@@ -20,7 +20,6 @@ the page from the database. What differs per request (CSRF token, CSP nonce, unr
 badges) is left as holes in the stored page and filled at each read.
 """
 
-import logging
 import secrets
 from collections.abc import Callable, Iterable
 
@@ -34,14 +33,14 @@ from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 
-from federation.models import Group, GroupMembership, Unit
-from members.models import Membership, Role, User
+from federation import viewer_cache
+from federation.models import Group, Unit
+from members.models import User
+from organising.cached import guarded
 
 from .models import Post, Relation
 from .selectors import home_sources
 from .selectors import unread_counts as from_database
-
-logger = logging.getLogger(__name__)
 
 PAGE_TTL = 600  # a page nobody reads again leaves the cache
 # A stamp outlives every page: a page built before its source was first stamped
@@ -64,22 +63,6 @@ def _token() -> str:
     return secrets.token_hex(6)
 
 
-def _guarded(default=None):
-    """Cache errors never reach the caller: the database answers instead."""
-
-    def wrap(function):
-        def guarded(*args, **kwargs):
-            try:
-                return function(*args, **kwargs)
-            except Exception:  # noqa: BLE001 - Redis down: a miss, not an error
-                logger.warning("Page cache unavailable", exc_info=True)
-                return default
-
-        return guarded
-
-    return wrap
-
-
 # --- What changed -----------------------------------------------------------------
 
 
@@ -87,7 +70,7 @@ def _stamp_keys(sources: Iterable[str]) -> list[str]:
     return [f"tl:stamp:{source}" for source in sources]
 
 
-@_guarded()
+@guarded()
 def _stamp_now(sources: list[str]) -> None:
     token = _token()
     cache.set_many(dict.fromkeys(_stamp_keys(sources), token), STAMP_TTL)
@@ -122,18 +105,7 @@ def names_changed() -> None:
     transaction.on_commit(lambda: _stamp_now(["names"]), robust=True)
 
 
-@_guarded()
-def _new_contexts(user_ids: list[int]) -> None:
-    cache.set_many({f"tl:ctx:{pk}": _token() for pk in user_ids}, None)
-
-
-def context_changed(*user_ids: int) -> None:
-    """What these members may see, or whom they follow, changed."""
-    ids = [pk for pk in user_ids if pk]
-    transaction.on_commit(lambda: _new_contexts(ids), robust=True)
-
-
-@_guarded()
+@guarded()
 def counts_changed(user_id: int) -> None:
     cache.delete(f"tl:counts:{user_id}")
 
@@ -142,14 +114,11 @@ def counts_changed(user_id: int) -> None:
 
 
 def _context(user) -> tuple[str, list[str]]:
-    """The viewer's context token and the sources of their home page (built from
+    """The viewer's context token and the sources of their home page (read from
     the database when the token moved)."""
-    token_key, sources_key = f"tl:ctx:{user.pk}", f"tl:sources:{user.pk}"
+    token_key, sources_key = viewer_cache.token_key(user.pk), f"tl:sources:{user.pk}"
     found = cache.get_many([token_key, sources_key])
-    token, stored = found.get(token_key), found.get(sources_key)
-    if token is None:
-        cache.add(token_key, _token(), None)
-        token = cache.get(token_key)
+    token, stored = viewer_cache.current_token(user.pk, found), found.get(sources_key)
     if stored is not None and stored[0] == token:
         return token, stored[1]
     home = home_sources(user)
@@ -185,7 +154,7 @@ def serve_home(request, build: Callable[[], str]) -> str:
     return fill(request, html)
 
 
-@_guarded()
+@guarded()
 def _lookup_home(request) -> tuple[str, tuple, str | None]:
     """(key, version, the stored HTML if it is of this version)."""
     user = request.user
@@ -201,22 +170,31 @@ def _lookup_home(request) -> tuple[str, tuple, str | None]:
     return page_key, version, html
 
 
-@_guarded()
+@guarded()
 def _store(key: str, version: tuple, html: str) -> None:
     cache.set(key, (version, html), PAGE_TTL)
 
 
 def unread_counts(request) -> dict[str, int]:
-    """The signed-in member's unread counts, from the cache when it has them."""
+    """The signed-in member's unread counts: kept on the request, then in the
+    cache (dropped on commit of any change, `broadcast.counts_changed`)."""
     counts = getattr(request, "_messaging_unread", None)
     if counts is None:
-        counts = from_database(request.user.pk)
-        _keep_counts(request.user.pk, counts)
+        user_id = request.user.pk
+        counts = _stored_counts(user_id)
+        if counts is None:
+            counts = from_database(user_id)
+            _keep_counts(user_id, counts)
         request._messaging_unread = counts
     return counts
 
 
-@_guarded()
+@guarded()
+def _stored_counts(user_id: int) -> dict[str, int] | None:
+    return cache.get(f"tl:counts:{user_id}")
+
+
+@guarded()
 def _keep_counts(user_id: int, counts: dict[str, int]) -> None:
     cache.set(f"tl:counts:{user_id}", counts, COUNTS_TTL)
 
@@ -272,12 +250,12 @@ def timeline_cards(posts: list[Post], csrf_token) -> str:
     return "".join(html).replace(CSRF_HOLE, str(csrf_token))
 
 
-@_guarded(default={})
+@guarded(default={})
 def _cards_stored(keys: list[str]) -> dict:
     return cache.get_many(["tl:stamp:names", *keys])
 
 
-@_guarded()
+@guarded()
 def _cards_keep(cards: dict) -> None:
     cache.set_many(cards, CARD_TTL)
 
@@ -285,19 +263,13 @@ def _cards_keep(cards: dict) -> None:
 # --- Signals: changes made anywhere ------------------------------------------------
 
 
-def _membership_changed(sender, instance, **kwargs):
-    context_changed(instance.user_id)
-
-
 def _relation_changed(sender, instance, **kwargs):
-    context_changed(instance.owner_id, instance.target_id)
+    viewer_cache.context_changed(instance.owner_id, instance.target_id)
 
 
 def _user_saved(sender, instance, update_fields=None, **kwargs):
     if update_fields is None or "display_name" in update_fields:
         names_changed()
-    if update_fields is None or "is_superuser" in update_fields:
-        context_changed(instance.pk)
 
 
 def _renamed(sender, instance, created=False, update_fields=None, **kwargs):
@@ -306,9 +278,8 @@ def _renamed(sender, instance, created=False, update_fields=None, **kwargs):
 
 
 def connect() -> None:
-    for model in (Membership, Role, GroupMembership):
-        post_save.connect(_membership_changed, sender=model)
-        post_delete.connect(_membership_changed, sender=model)
+    """Follows, mutes and blocks change what a timeline shows (memberships, offices
+    and groups change the context token in `federation.viewer_cache`)."""
     post_save.connect(_relation_changed, sender=Relation)
     post_delete.connect(_relation_changed, sender=Relation)
     post_save.connect(_user_saved, sender=User)

@@ -180,12 +180,12 @@ def _merged_page(user, branches: list[Q], cursor: Cursor | None, size: int) -> P
         for branch in branches:
             merged |= branch
         branches = [merged]
-    base = _before(_timeline_rows(user, Q()), cursor).order_by("-created", "-id")
-    parts = [
-        base.filter(branch).values_list("id", "created")[: size + 1]
-        for branch in branches
-    ]
-    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    base = _before(_timeline_rows(user, Q()), cursor)
+    if len(branches) > 1:
+        rows = _union_of_branches(base, branches, size + 1)
+    else:
+        rows = base.filter(branches[0]).order_by("-created", "-id")
+        rows = rows.values_list("id", "created")[: size + 1]
     newest = sorted(set(rows), key=lambda row: (row[1], row[0]), reverse=True)
     more = len(newest) > size
     ids = [pk for pk, _created in newest[:size]]
@@ -194,6 +194,49 @@ def _merged_page(user, branches: list[Q], cursor: Cursor | None, size: int) -> P
     return Page(
         items=items, next_cursor=Cursor.after(items[-1]) if more and items else None
     )
+
+
+def _from_where(rows: QuerySet) -> tuple[str, str, list]:
+    """FROM (with the joins its filters need) and WHERE of a query, as SQL."""
+    compiler = rows.query.get_compiler(rows.db)
+    where, where_params = compiler.compile(rows.query.where)
+    tables, from_params = compiler.get_from_clause()
+    return " ".join(tables), where or "TRUE", [*from_params, *where_params]
+
+
+def _union_of_branches(base: QuerySet, branches: list[Q], limit: int) -> list:
+    """(id, created) of the newest `limit` rows of `base` in each branch, in one
+    UNION ALL statement. What every branch shares (liveness, visibility, silenced
+    authors, cursor) is compiled once, not once per branch: on a home timeline of
+    six branches, the ORM's compilation cost more than the SQL."""
+    tables, shared, shared_params = _from_where(base)
+    post = connection.ops.quote_name(Post._meta.db_table)
+    statements, params = [], []
+    for branch in branches:
+        branch_tables, branch_sql, branch_params = _from_where(
+            Post.objects.filter(branch)
+        )
+        if branch_tables != post:  # a branch needing a join: let the ORM do it all
+            return _orm_union(base, branches, limit)
+        statements.append(
+            f"(SELECT {post}.id, {post}.created FROM {tables} "  # noqa: S608 - compiled SQL, params apart
+            f"WHERE ({shared}) AND ({branch_sql}) ORDER BY 2 DESC, 1 DESC "
+            f"LIMIT {int(limit)})"
+        )
+        params += [*shared_params, *branch_params]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(statements), params)
+        return cursor.fetchall()
+
+
+def _orm_union(base: QuerySet, branches: list[Q], limit: int):
+    parts = [
+        base.filter(branch)
+        .order_by("-created", "-id")
+        .values_list("id", "created")[:limit]
+        for branch in branches
+    ]
+    return parts[0].union(*parts[1:], all=True)
 
 
 @dataclass(frozen=True)
