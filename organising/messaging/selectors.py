@@ -406,6 +406,18 @@ class _Nobody:
     is_authenticated = False
 
 
+def boosted_by(user, post: Post) -> bool:
+    """Whether the member boosted this post (or the original a boost shares)."""
+    original_id = post.shared_id if post.kind == Post.Kind.BOOST else post.pk
+    return (
+        Post.objects.filter(
+            kind=Post.Kind.BOOST, author_id=user.pk, shared_id=original_id
+        )
+        .filter(deleted_at__isnull=True)
+        .exists()
+    )
+
+
 # --- Threads ----------------------------------------------------------------------
 
 

@@ -262,6 +262,7 @@ def post_detail(request, pk):
             "reply_form": ReplyForm(),
             "can_moderate": can_moderate,
             "can_relay": bool(relay_units),
+            "boosted": selectors.boosted_by(request.user, thread.root),
             "viewer": viewer,
             "stream": {"kind": "thread", "id": thread.root.pk},
         },

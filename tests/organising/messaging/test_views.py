@@ -240,3 +240,17 @@ def test_the_composer_speaks_the_readers_language(people, client_as):
     client.cookies["django_language"] = "fr"
     french = client.get("/timeline/").content.decode()
     assert "Images (4 au maximum)" in french
+
+
+def test_a_boost_is_taken_back_from_the_post_page(people, post_as, client_as):
+    post = post_as(people.dan, "Pétition en ligne", Audience.PUBLIC)
+    client = client_as(people.bob)
+    assert "Take back my boost" not in client.get(f"/posts/{post.pk}/").content.decode()
+    client.post(f"/posts/{post.pk}/boost/", {"on": "1"})
+    page = client.get(f"/posts/{post.pk}/").content.decode()
+    assert "Take back my boost" in page
+    client.post(f"/posts/{post.pk}/boost/", {"on": "0"})
+    assert not Post.objects.filter(
+        kind=Post.Kind.BOOST, author=people.bob, deleted_at__isnull=True
+    ).exists()
+    assert "Take back my boost" not in client.get(f"/posts/{post.pk}/").content.decode()
