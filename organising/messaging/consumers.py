@@ -1,9 +1,10 @@
 """The one live WebSocket of a browser tab, at /ws/.
 
 The tab says which stream it shows ({"type": "subscribe", "stream": "home", "since":
-<last id seen>}); the socket joins the channel-layer groups of that stream and of its
-user, sends what was missed since that id (read from the database, the source of
-truth), then passes on new items as they are announced. Every post event is checked
+<last id seen>, "shown": [ids of the posts on screen]}); the socket joins the
+channel-layer groups of that stream and of its user, sends what was missed since that
+id and the removal of shown posts gone meanwhile (read from the database, the source
+of truth), then passes on new items as they are announced. Every post event is checked
 against the user's audience before it is passed on, not only at connection. The
 socket closes with 4401 when the session ends, the account is disabled or the token
 is revoked (announced, and checked again every MESSAGING_WS_RECHECK_SECONDS).
@@ -39,6 +40,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_MANY = 4429
 MAX_LIVE_FOLLOWS = 500
 TYPING_INTERVAL = 2.0
+SHOWN_LIMIT = 100  # posts a reconnecting tab may ask about (what it shows)
 STREAMS = {"home", "unit", "group", "public", "tag", "author", "thread", "conversation"}
 
 
@@ -121,6 +123,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if ref is not None and (not isinstance(ref, int) or isinstance(ref, bool)):
             await self.send_json({"type": "error", "error": "bad subscription"})
             return
+        shown = content.get("shown") or []
+        if (
+            not isinstance(shown, list)
+            or len(shown) > SHOWN_LIMIT
+            or not all(isinstance(pk, int) and not isinstance(pk, bool) for pk in shown)
+        ):
+            await self.send_json({"type": "error", "error": "bad subscription"})
+            return
         groups = await database_sync_to_async(self._groups_for)(stream, ref)
         if groups is None:
             await self.send_json(
@@ -137,7 +147,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "subscribed", "stream": stream, "id": ref})
         if since:
             items, stale = await database_sync_to_async(self._missed)(
-                stream, ref, since
+                stream, ref, since, shown
             )
             for item in items:
                 await self.send_json(item)
@@ -353,9 +363,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         return [uid for uid in rows if uid != self.user.pk]
 
     def _missed(
-        self, stream: str, ref: int | None, since: int
+        self, stream: str, ref: int | None, since: int, shown: list[int]
     ) -> tuple[list[dict], bool]:
-        """What the tab missed since item `since`, read from the database."""
+        """What the tab missed since item `since`, read from the database: new
+        items, and the removal of those it shows (`shown`) that are gone since."""
         if stream == "conversation":
             conversation = Conversation(pk=ref)
             messages, stale = selectors.messages_since(conversation, since)
@@ -397,7 +408,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             posts, stale = selectors.timeline_since(self.user, scope, since)
             selectors.decorate(posts, self.user)
             template = "messaging/_post.html"
-        return [
+        still_there = set(
+            Post.objects.filter(pk__in=shown, deleted_at__isnull=True)
+            .filter(hidden_at__isnull=True)
+            .filter(selectors.visible_to(self.user))
+            .exclude(author_id__in=self.silenced)
+            .values_list("pk", flat=True)
+        )
+        removed = [
+            {"type": "post.remove", "id": pk, "parent_id": None, "html": ""}
+            for pk in sorted(set(shown) - still_there)
+        ]
+        return removed + [
             {
                 "type": "post.new",
                 "id": post.pk,

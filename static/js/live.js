@@ -176,7 +176,10 @@
       type: "subscribe",
       stream: stream.dataset.stream,
       id: ref,
-      since: Number(stream.dataset.since || 0)
+      since: Number(stream.dataset.since || 0),
+      // What the tab shows, so that posts removed while it was away go too.
+      shown: Array.prototype.slice.call(document.querySelectorAll("[data-post-id]"), 0, 100)
+        .map(function (element) { return Number(element.dataset.postId); })
     }));
   }
 

@@ -41,14 +41,20 @@ async def open_socket(user=None, *, headers=None) -> WebsocketCommunicator:
     return WebsocketCommunicator(application, "/ws/", headers=all_headers)
 
 
-async def connected(user, stream="home", ref=None, since=0):
+async def connected(user, stream="home", ref=None, since=0, shown=()):
     socket = await open_socket(user)
     ok, _code = await socket.connect()
     assert ok
     hello = await socket.receive_json_from()
     assert hello["type"] == "hello"
     await socket.send_json_to(
-        {"type": "subscribe", "stream": stream, "id": ref, "since": since}
+        {
+            "type": "subscribe",
+            "stream": stream,
+            "id": ref,
+            "since": since,
+            "shown": list(shown),
+        }
     )
     reply = await socket.receive_json_from()
     assert reply["type"] == "subscribed"
@@ -173,6 +179,37 @@ async def test_reconnecting_socket_gets_what_it_missed(people, post_as):
     assert len(bodies) == 2
     assert "missed one" in bodies[0] and "missed two" in bodies[1]
     assert event["stale"] is False
+    await socket.disconnect()
+
+
+async def test_a_reconnecting_socket_drops_what_was_removed_meanwhile(people, post_as):
+    kept = await sync_to_async(post_as)(people.alice, "still there")
+    deleted = await sync_to_async(post_as)(people.alice, "deleted while away")
+    hidden = await sync_to_async(post_as)(people.alice, "hidden while away")
+    await sync_to_async(services.post_delete)(post=deleted, by=people.alice)
+    await sync_to_async(services.post_hide)(
+        post=hidden, by=people.officer, reason="Hors sujet"
+    )
+    socket = await connected(
+        people.bob, since=hidden.pk, shown=[kept.pk, deleted.pk, hidden.pk]
+    )
+    removed = []
+    while (event := await socket.receive_json_from(timeout=2))["type"] != "caught_up":
+        assert event["type"] == "post.remove"
+        removed.append(event["id"])
+    assert removed == [deleted.pk, hidden.pk]
+    await socket.disconnect()
+
+
+async def test_a_subscription_with_a_bad_shown_list_is_refused(people):
+    socket = await open_socket(people.bob)
+    await socket.connect()
+    await socket.receive_json_from()
+    for shown in ("1,2", [True], list(range(101))):
+        await socket.send_json_to(
+            {"type": "subscribe", "stream": "home", "since": 1, "shown": shown}
+        )
+        assert (await socket.receive_json_from())["error"] == "bad subscription"
     await socket.disconnect()
 
 
