@@ -259,6 +259,20 @@ def can(user, action: str, obj: Model | None = None) -> bool:
     raise ValueError(f"Unknown action {action!r}")
 
 
+def members_seeing_each_other(user) -> QuerySet:
+    """The active accounts that `user` may see and that may see `user` back (the
+    "member.view" rule both ways: adherents among themselves)."""
+    from members.models import Membership, User
+
+    viewer = viewer_for(user)
+    if not (viewer.is_adherent or viewer.is_superuser):
+        return User.objects.none()
+    adherents = Membership.objects.current().filter(status=Membership.Status.ADHERENT)
+    return User.objects.filter(
+        Q(pk__in=adherents.values("user_id")) | Q(is_superuser=True), is_active=True
+    )
+
+
 def require(user, action: str, obj: Model | None = None) -> None:
     """Raise PermissionDenied unless `can(user, action, obj)`."""
     if not can(user, action, obj):

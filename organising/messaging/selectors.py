@@ -479,6 +479,23 @@ def get_post_or_404(user, pk) -> Post:
     return post
 
 
+def people_to_write_to(user, query: str, *, limit: int = 20) -> list[User]:
+    """Members whose name contains `query` and with whom `user` may start a
+    conversation (they see each other, neither blocked the other), by name."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    blocked = Relation.objects.filter(kind=Relation.Kind.BLOCK)
+    return list(
+        access.members_seeing_each_other(user)
+        .filter(display_name__icontains=query)
+        .exclude(pk=user.pk)
+        .exclude(pk__in=blocked.filter(owner_id=user.pk).values("target_id"))
+        .exclude(pk__in=blocked.filter(target_id=user.pk).values("owner_id"))
+        .order_by("display_name", "pk")[:limit]
+    )
+
+
 # --- Conversations and unread counts ------------------------------------------
 
 

@@ -522,13 +522,12 @@ def _people_for(names: list[str]) -> tuple[list[User], list[str]]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def conversation_new(request):
-    initial = {}
-    to = request.GET.get("to")
-    if to:
-        person = User.objects.filter(public_id=to).first() if _is_uuid(to) else None
-        if person is not None:
-            initial["people"] = f"@{services.handle_for(person).name}"
+    chosen = [to for to in request.GET.getlist("to")[:49] if _is_uuid(to)]
+    people = list(User.objects.filter(public_id__in=chosen).order_by("display_name"))
+    initial = {"people": " ".join(f"@{services.handle_for(p).name}" for p in people)}
     form = ConversationForm(request.POST or None, initial=initial)
+    query = request.GET.get("q", "")
+    found = selectors.people_to_write_to(request.user, query) if query else None
     if request.method == "POST" and form.is_valid():
         people, unknown = _people_for(form.cleaned_data["people"])
         if unknown:
@@ -549,7 +548,10 @@ def conversation_new(request):
                 return redirect(conversation)
     status = 400 if request.method == "POST" else 200
     return render(
-        request, "messaging/conversation_new.html", {"form": form}, status=status
+        request,
+        "messaging/conversation_new.html",
+        {"form": form, "query": query, "found": found, "chosen": chosen},
+        status=status,
     )
 
 

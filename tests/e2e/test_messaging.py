@@ -173,3 +173,21 @@ def test_a_new_post_appears_in_the_other_members_timeline(
     alice_page.click("main form button[type=submit]")
     bob_page.locator(f"#post-{post.pk}").wait_for(state="detached")
     assert bob_page.evaluate("window.notReloaded") is True
+
+
+def test_a_member_finds_someone_by_name_and_writes_to_them(
+    asgi_server, new_page, tree, make_member
+):
+    alice = make_member(tree.cell_a1x, display_name="Alice Martin")
+    make_member(tree.cell_b1x, display_name="Bob Durand")
+    page = new_page(phone=True)
+    log_in(page, asgi_server, alice)
+    page.goto(f"{asgi_server}/messages/new/")
+    page.fill("#people-query", "dura")
+    page.press("#people-query", "Enter")
+    page.locator(".people-found li").filter(has_text="Bob Durand").locator("a").click()
+    page.wait_for_url(lambda address: "to=" in address)
+    assert page.input_value("#id_people").startswith("@bob")
+    page.fill("textarea[name=body]", "Bonjour Bob, tu viens jeudi ?")
+    page.click("main form[method=post] button[type=submit]")
+    page.locator("#messages").get_by_text("Bonjour Bob, tu viens jeudi ?").wait_for()

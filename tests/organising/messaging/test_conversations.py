@@ -179,3 +179,25 @@ def test_unread_messages_show_in_the_nav_badge(people, client_as):
     assert 'data-live-count="messages">' in page
     assert "unread: </span>1</span>" in page
     assert len(mail.outbox) == 0
+
+
+def test_finding_someone_to_write_to_by_name(people, client_as):
+    services.relation_set(owner=people.erin, target=people.bob, kind="block")
+    client = client_as(people.bob)
+    page = client.get("/messages/new/?q=ar").content.decode()
+    assert "Alice Martin" in page and "Carol Petit" in page  # "Martin", "Carol"
+    assert "Sam Sympathiser" not in client.get("/messages/new/?q=sam").content.decode()
+    assert (
+        "Nobody you can write to"
+        in client.get("/messages/new/?q=erin").content.decode()
+    )
+    added = client.get(
+        f"/messages/new/?to={people.alice.public_id}&to={people.dan.public_id}"
+    )
+    field = added.context["form"]["people"].value()
+    assert field.count("@") == 2
+
+
+def test_a_sympathiser_finds_nobody_to_write_to(people, client_as):
+    page = client_as(people.sympathiser).get("/messages/new/?q=alice").content.decode()
+    assert "Alice Martin" not in page
