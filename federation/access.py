@@ -68,6 +68,29 @@ class Viewer:
             unit.path.startswith(path) for path, kind in self.offices if kind in kinds
         )
 
+    def sees(self, audience: str, unit=None, group=None) -> bool:
+        """Whether this viewer is in the audience. Officers of a unit and of every
+        unit above it are in that unit's audiences (they moderate them). `unit` and
+        `group` need only `pk` (and `path`): a live socket passes what an event
+        carries."""
+        if audience == Audience.PUBLIC or self.is_superuser:
+            return True
+        if audience == Audience.GROUP:
+            return group is not None and group.pk in self.group_ids
+        if not self.is_adherent:
+            return False
+        if audience == Audience.PARTY:
+            return True
+        if unit is None:
+            return False
+        if self.holds_office(unit):
+            return True
+        if audience == Audience.UNIT_TREE:
+            return unit.pk in self.home_chain_ids
+        if audience == Audience.UNIT:
+            return self.home is not None and unit.pk == self.home.pk
+        return False  # OFFICERS: only office holders, handled above
+
     def office_paths(self, kinds: frozenset[str] = ANY_OFFICE) -> list[str]:
         return sorted({path for path, kind in self.offices if kind in kinds})
 
@@ -151,26 +174,8 @@ def forget_viewer(user) -> None:
 def in_audience(
     user, audience: str, unit: Unit | None = None, group: Group | None = None
 ) -> bool:
-    """Whether `user` is in the audience. Officers of a unit and of every unit above it
-    are in that unit's audiences (they moderate them)."""
-    viewer = viewer_for(user)
-    if audience == Audience.PUBLIC or viewer.is_superuser:
-        return True
-    if audience == Audience.GROUP:
-        return group is not None and group.pk in viewer.group_ids
-    if not viewer.is_adherent:
-        return False
-    if audience == Audience.PARTY:
-        return True
-    if unit is None:
-        return False
-    if viewer.holds_office(unit):
-        return True
-    if audience == Audience.UNIT_TREE:
-        return unit.pk in viewer.home_chain_ids
-    if audience == Audience.UNIT:
-        return viewer.home is not None and unit.pk == viewer.home.pk
-    return False  # OFFICERS: only office holders, handled above
+    """Whether `user` is in the audience (`Viewer.sees`)."""
+    return viewer_for(user).sees(audience, unit, group)
 
 
 def visible_filter(user, prefix: str = "") -> Q:

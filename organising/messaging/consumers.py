@@ -16,6 +16,7 @@ import time
 from collections import deque
 from types import SimpleNamespace
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -40,11 +41,23 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_MANY = 4429
 MAX_LIVE_FOLLOWS = 500
 TYPING_INTERVAL = 2.0
+SEEN_LIMIT = 200  # events remembered so that one announced twice is sent once
 SHOWN_LIMIT = 100  # posts a reconnecting tab may ask about (what it shows)
 STREAMS = {"home", "unit", "group", "public", "tag", "author", "thread", "conversation"}
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    async def dispatch(self, message):
+        """Channels' dispatch, without its hop to a thread to close stale database
+        connections before every handler: this consumer reaches the database only
+        through database_sync_to_async, which does it there. That hop, one at a time
+        through one thread, was most of the cost of handing a national post to a
+        thousand sockets."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self):
         user = self.scope.get("user")
         if (
@@ -55,9 +68,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
+        self.user_id = user.pk  # read on every event: not through the lazy user
         self.stream: tuple[str, int | None] | None = None
         self.stream_groups: list[str] = []
-        self.seen: deque = deque(maxlen=200)
+        self.seen: deque = deque()  # the last SEEN_LIMIT events passed on, in order
+        self.seen_keys: set = set()
         self.last_typing: dict[int, float] = {}
         self.conversations_ok: dict[int, float] = {}
         session = self.scope.get("session")
@@ -189,7 +204,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def post_event(self, event):
         key = (event["id"], event["action"])
-        if key in self.seen:
+        if key in self.seen_keys:
             return
         if event["action"] != "remove":
             if event["author_id"] in self.silenced:
@@ -197,6 +212,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if not self._may_see(event):
                 return
         self.seen.append(key)
+        self.seen_keys.add(key)
+        if len(self.seen) > SEEN_LIMIT:
+            self.seen_keys.discard(self.seen.popleft())
         # The frame was encoded once by the announcer, for every socket.
         await self.send(text_data=event["frame"])
 
@@ -214,7 +232,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def conv_typing(self, event):
-        if event["user_id"] != self.user.pk and self.stream == (
+        if event["user_id"] != self.user_id and self.stream == (
             "conversation",
             event["conversation"],
         ):
@@ -248,8 +266,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     # --- Checks ----------------------------------------------------------------------
 
     def _may_see(self, event: dict) -> bool:
-        """The policy's own answer, from what the event carries (no query)."""
-        if event["author_id"] == self.user.pk:
+        """The policy's own answer (`Viewer.sees`), from what the event carries
+        and the viewer loaded at connection (no query)."""
+        if event["author_id"] == self.user_id:
             return True
         unit = group = None
         if event.get("audience_unit_id"):
@@ -258,7 +277,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             )
         if event.get("audience_group_id"):
             group = SimpleNamespace(pk=event["audience_group_id"])
-        return access.in_audience(self.user, event["audience"], unit, group)
+        return self.viewer.sees(event["audience"], unit, group)
 
     async def _recheck_loop(self) -> None:
         interval = getattr(settings, "MESSAGING_WS_RECHECK_SECONDS", 60)
