@@ -323,6 +323,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 # Security: the deploy checks pass with DEBUG off.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 14 * 24 * 3600
+# Every signed-in page reads the session: from the cache (Redis), written through to
+# the database, which keeps it when the cache loses it or is down.
+SESSION_ENGINE = "organising.sessions"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"

@@ -38,9 +38,8 @@ from federation.models import Group, Unit
 from members.models import User
 from organising.cached import guarded
 
+from . import selectors
 from .models import Post, Relation
-from .selectors import home_sources
-from .selectors import unread_counts as from_database
 
 PAGE_TTL = 600  # a page nobody reads again leaves the cache
 # A stamp outlives every page: a page built before its source was first stamped
@@ -121,7 +120,7 @@ def _context(user) -> tuple[str, list[str]]:
     token, stored = viewer_cache.current_token(user.pk, found), found.get(sources_key)
     if stored is not None and stored[0] == token:
         return token, stored[1]
-    home = home_sources(user)
+    home = selectors.home_sources(user)
     sources = sorted(
         [f"u{pk}" for pk in home.unit_ids]
         + [f"g{pk}" for pk in home.group_ids]
@@ -183,7 +182,7 @@ def unread_counts(request) -> dict[str, int]:
         user_id = request.user.pk
         counts = _stored_counts(user_id)
         if counts is None:
-            counts = from_database(user_id)
+            counts = selectors.unread_counts(user_id)
             _keep_counts(user_id, counts)
         request._messaging_unread = counts
     return counts
@@ -215,39 +214,49 @@ def fill(request, html: str) -> str:
 # --- Cards: one rendering shared by every reader --------------------------------
 
 
-def _card_key(post: Post, language: str) -> str:
+def _card_key(pk: int, language: str, version: tuple) -> str:
     """Names the card's content: what an edit, a reply or a removal of the shared
-    original changes (names are checked against their stamp when read)."""
-    shared = post.shared if post.shared_id else None
-    parts = [post.pk, language, post.edited_at, post.reply_count]
-    if shared is not None:
-        parts += [shared.edited_at, shared.is_removed]
+    original changes (`selectors.card_versions`; names are checked against their
+    stamp when read)."""
+    parts = [pk, language, *version]
     return "tl:card:" + ":".join(str(part) for part in parts).replace(" ", "_")
 
 
-def timeline_cards(posts: list[Post], csrf_token) -> str:
-    """The cards of a timeline page: rendered once for all readers with the
-    reactions and the CSRF token left as holes, filled here for this reader."""
+def timeline_cards(ids: list[int], user, csrf_token) -> str:
+    """The cards of a timeline page, newest first: rendered once for all readers
+    with the reactions and the CSRF token left as holes, filled here for this
+    reader. Only the posts whose card is not stored yet are loaded."""
     from .templatetags.messaging_tags import reaction_buttons
 
     language = get_language()
-    keys = [_card_key(post, language) for post in posts]
-    found = _cards_stored(keys)
+    keys = {
+        pk: _card_key(pk, language, version)
+        for pk, version in selectors.card_versions(ids).items()
+    }
+    found = _cards_stored(list(keys.values()))
     names = found.pop("tl:stamp:names", None)
-    fresh = {}
-    html = []
-    for post, key in zip(posts, keys, strict=True):
+    cards = {}
+    for pk, key in keys.items():
         stored = found.get(key)
-        if stored is None or stored[0] != names:
-            card = render_to_string(
+        if stored is not None and stored[0] == names:
+            cards[pk] = stored[1]
+    missing = [pk for pk in ids if pk in keys and pk not in cards]
+    if missing:
+        fresh = {}
+        for post in selectors.decorate_content(selectors.load_posts(missing)):
+            cards[post.pk] = render_to_string(
                 "messaging/_post.html",
                 {"post": post, "csrf_token": CSRF_HOLE, "card_holes": True},
             )
-            fresh[key] = stored = (names, card)
-        html.append(stored[1].replace(REACTIONS_HOLE, reaction_buttons(post)))
-    if fresh:
+            fresh[keys[post.pk]] = (names, cards[post.pk])
         _cards_keep(fresh)
-    return "".join(html).replace(CSRF_HOLE, str(csrf_token))
+    reactions = selectors.reaction_lists(list(cards), user)
+    html = "".join(
+        cards[pk].replace(REACTIONS_HOLE, reaction_buttons(reactions[pk]))
+        for pk in ids
+        if pk in cards
+    )
+    return html.replace(CSRF_HOLE, str(csrf_token))
 
 
 @guarded(default={})

@@ -159,7 +159,9 @@ def _timeline_rows(user, scope: Q) -> QuerySet:
     )
 
 
-def _merged_page(user, branches: list[Q], cursor: Cursor | None, size: int) -> Page:
+def _merged_page(
+    user, branches: list[Q], cursor: Cursor | None, size: int
+) -> "TimelinePage":
     """A newest-first page over the union of `branches`.
 
     Each branch is read newest first along its own index ((unit, created, id),
@@ -170,7 +172,7 @@ def _merged_page(user, branches: list[Q], cursor: Cursor | None, size: int) -> P
     national post, read by 100,000 members, as cheap to read as a cell's."""
     size = max(1, min(size, MAX_PAGE_SIZE))
     if not branches:
-        return Page(items=[], next_cursor=None)
+        return TimelinePage(ids=[], next_cursor=None)
     if (
         len(branches) > 1
         and not connection.features.supports_slicing_ordering_in_compound
@@ -188,12 +190,59 @@ def _merged_page(user, branches: list[Q], cursor: Cursor | None, size: int) -> P
         rows = rows.values_list("id", "created")[: size + 1]
     newest = sorted(set(rows), key=lambda row: (row[1], row[0]), reverse=True)
     more = len(newest) > size
-    ids = [pk for pk, _created in newest[:size]]
-    found = Post.objects.select_related(*POST_RELATED).in_bulk(ids)
-    items = [found[pk] for pk in ids if pk in found]
-    return Page(
-        items=items, next_cursor=Cursor.after(items[-1]) if more and items else None
+    newest = newest[:size]
+    return TimelinePage(
+        ids=[pk for pk, _created in newest],
+        next_cursor=Cursor(created=newest[-1][1], id=newest[-1][0])
+        if more and newest
+        else None,
     )
+
+
+class TimelinePage:
+    """A page of a timeline: its posts' ids, newest first, and the next page's cursor.
+    The posts are loaded when first asked for (`items`, the API); a web page loads
+    only those whose card is not rendered yet (`pagecache.timeline_cards`)."""
+
+    def __init__(self, ids: list[int], next_cursor: Cursor | None):
+        self.ids = ids
+        self.next_cursor = next_cursor
+
+    @property
+    def next(self) -> str | None:
+        return self.next_cursor.encode() if self.next_cursor else None
+
+    @functools.cached_property
+    def items(self) -> list[Post]:
+        return load_posts(self.ids)
+
+
+def load_posts(ids: list[int]) -> list[Post]:
+    """The posts with what their cards show, in the order of `ids` (those gone
+    meanwhile left out): one query."""
+    found = Post.objects.select_related(*POST_RELATED).in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+def card_versions(ids: list[int]) -> dict[int, tuple]:
+    """What a card's content depends on besides names, per post: the edit time, the
+    reply count and, for a boost or relay, the original's edit time and removal.
+    One light query (no model built)."""
+    rows = Post.objects.filter(pk__in=ids).values_list(
+        "id",
+        "edited_at",
+        "reply_count",
+        "shared_id",
+        "shared__edited_at",
+        "shared__deleted_at",
+        "shared__hidden_at",
+    )
+    versions = {}
+    for pk, edited, replies, shared, *original in rows:
+        versions[pk] = (edited, replies)
+        if shared:  # the original's edit time, and when it was deleted or hidden
+            versions[pk] += (original[0], original[1] or original[2])
+    return versions
 
 
 def _from_where(rows: QuerySet) -> tuple[str, str, list]:
@@ -283,7 +332,9 @@ def home_scope(user) -> Q:
     return scope
 
 
-def timeline_home(user, *, cursor: Cursor | None = None, size: int = PAGE_SIZE) -> Page:
+def timeline_home(
+    user, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
+) -> "TimelinePage":
     return _merged_page(user, home_branches(user), cursor, size)
 
 
@@ -352,32 +403,23 @@ def _url(name: str, kwarg: str, value) -> str:
 def decorate(posts: list[Post], user) -> list[Post]:
     """Attach reaction counts, the viewer's own reactions, images and links to each
     post and to the originals they share: two queries for the whole page."""
-    if not posts:
+    everyone = _with_originals(posts)
+    reactions = reaction_lists(list(everyone), user)
+    for pk, post in everyone.items():
+        post.reaction_list = reactions[pk]
+    return decorate_content(posts)
+
+
+def decorate_content(posts: list[Post]) -> list[Post]:
+    """What a card shows to every reader alike (images, links), attached to each
+    post and to the originals they share: one query."""
+    everyone = _with_originals(posts)
+    if not everyone:
         return posts
-    everyone = {post.pk: post for post in posts}
-    for post in posts:
-        if post.shared_id and post.shared is not None:
-            everyone.setdefault(post.shared_id, post.shared)
-    ids = list(everyone)
-    counts: dict[int, dict[str, int]] = {}
-    mine: dict[int, set[str]] = {}
-    user_id = user.pk if user.is_authenticated else None
-    for row in (
-        Reaction.objects.filter(post_id__in=ids)
-        .values("post_id", "kind")
-        .annotate(n=Count("id"), own=Count("id", filter=Q(user_id=user_id)))
-    ):
-        counts.setdefault(row["post_id"], {})[row["kind"]] = row["n"]
-        if row["own"]:
-            mine.setdefault(row["post_id"], set()).add(row["kind"])
     images: dict[int, list[PostImage]] = {}
-    for image in PostImage.objects.filter(post_id__in=ids):
+    for image in PostImage.objects.filter(post_id__in=list(everyone)):
         images.setdefault(image.post_id, []).append(image)
     for pk, post in everyone.items():
-        post.reaction_list = [
-            (kind, label, counts.get(pk, {}).get(kind, 0), kind in mine.get(pk, set()))
-            for kind, label in Reaction.Kind.choices
-        ]
         post.image_list = images.get(pk, [])
         post.url = _url("messaging:post", "pk", pk)
         post.author_url = _url("messaging:member", "public_id", post.author.public_id)
@@ -385,6 +427,38 @@ def decorate(posts: list[Post], user) -> list[Post]:
             _url("messaging:unit", "slug", post.unit.slug) if post.unit else ""
         )
     return posts
+
+
+def _with_originals(posts: list[Post]) -> dict[int, Post]:
+    everyone = {post.pk: post for post in posts}
+    for post in posts:
+        if post.shared_id and post.shared is not None:
+            everyone.setdefault(post.shared_id, post.shared)
+    return everyone
+
+
+def reaction_lists(ids: list[int], user) -> dict[int, list[tuple]]:
+    """Per post: (kind, label, count, whether the viewer reacted so), for every kind
+    of reaction. One query."""
+    counts: dict[int, dict[str, int]] = {}
+    mine: dict[int, set[str]] = {}
+    user_id = user.pk if user.is_authenticated else None
+    if ids:
+        for row in (
+            Reaction.objects.filter(post_id__in=ids)
+            .values("post_id", "kind")
+            .annotate(n=Count("id"), own=Count("id", filter=Q(user_id=user_id)))
+        ):
+            counts.setdefault(row["post_id"], {})[row["kind"]] = row["n"]
+            if row["own"]:
+                mine.setdefault(row["post_id"], set()).add(row["kind"])
+    return {
+        pk: [
+            (kind, label, counts.get(pk, {}).get(kind, 0), kind in mine.get(pk, ()))
+            for kind, label in Reaction.Kind.choices
+        ]
+        for pk in ids
+    }
 
 
 def post_for_broadcast(post_id: int) -> Post | None:

@@ -49,7 +49,6 @@ def _errors_to_form(form, error: ValidationError) -> None:
 
 
 def _timeline(request, *, page, title, stream, composer=None, extra=None):
-    selectors.decorate(page.items, request.user)
     context = {
         "title": title,
         "page": page,

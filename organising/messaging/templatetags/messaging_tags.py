@@ -38,9 +38,9 @@ def unread_badge_html(kind: str, count: int) -> str:
 
 
 @register.filter
-def stream_since(items) -> int:
+def stream_since(ids) -> int:
     """The newest post id of a page (what a reconnecting socket asks after)."""
-    return max((item.pk for item in items), default=0)
+    return max(ids, default=0)
 
 
 REACTION_NAMES = {
@@ -75,18 +75,20 @@ def card_reactions(context, post) -> str:
     reader (`pagecache.timeline_cards`)."""
     if context.get("card_holes"):
         return mark_safe(pagecache.REACTIONS_HOLE)  # noqa: S308 - a constant comment
-    return reaction_buttons(post)
+    return reaction_buttons(getattr(post, "reaction_list", ()))
 
 
 @register.simple_tag(takes_context=True)
-def timeline_cards(context, posts) -> str:
+def timeline_cards(context, page) -> str:
     """The cards of a timeline page, each rendered once for all its readers."""
     return mark_safe(  # noqa: S308 - rendered templates
-        pagecache.timeline_cards(posts, context.get("csrf_token", ""))
+        pagecache.timeline_cards(
+            page.ids, context["request"].user, context.get("csrf_token", "")
+        )
     )
 
 
-def reaction_buttons(post) -> str:
+def reaction_buttons(reaction_list) -> str:
     """The reaction buttons of a post (thirty cards a page, five buttons a card: the
     fixed parts are escaped once per language, only the counts per card)."""
     language = get_language()
@@ -95,6 +97,6 @@ def reaction_buttons(post) -> str:
             _reaction_button_start(language, kind, label, mine)
             + (f' <span class="count">{int(count)}</span>' if count else "")
             + "</button>"
-            for kind, label, count, mine in getattr(post, "reaction_list", ())
+            for kind, label, count, mine in reaction_list
         )
     )
