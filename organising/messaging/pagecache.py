@@ -11,7 +11,13 @@ was built from, and read again only while all of it still holds:
 - one *stamp* per source of the page (each unit of the home chain, each group, each
   followed member, the viewer) and one for names, replaced on commit whenever a post
   of that source is published, edited, removed, reacted to, replied to, boosted or
-  relayed, or a member, unit or group is renamed.
+  relayed, or a member, unit or group is renamed;
+- one stamp for the viewer's own reactions.
+
+Reactions come in storms (a national post, 100,000 readers): the reactor's own
+pages are built again at once, everyone else's at most once per REACTION_WINDOW per
+post (at the first reaction, then once at the end of the window), not once per
+reaction.
 
 Stamps and tokens are random, never counters: a key lost to eviction or a restart
 cannot come back with an old value that an old page matches. The database stays the
@@ -47,6 +53,7 @@ PAGE_TTL = 600  # a page nobody reads again leaves the cache
 STAMP_TTL = 86_400
 COUNTS_TTL = 300
 CARD_TTL = 3600
+REACTION_WINDOW = 10  # seconds others' pages may show a post's previous counts
 
 # Unguessable and the same in every process: a post cannot spell a hole.
 _SECRET = salted_hmac("pagecache", "holes", algorithm="sha256").hexdigest()[:20]
@@ -89,14 +96,40 @@ def post_changed(post: Post) -> None:
     parent's and root's (their reply counts), and those of the boosts and relays
     that share it."""
     ids = {post.pk, post.parent_id, post.root_id} - {None}
+    transaction.on_commit(lambda: stamp_sources(post.pk, ids), robust=True)
+
+
+def stamp_sources(post_id: int, ids: set[int] | None = None) -> None:
+    """Stamp the sources of every card showing the post (see `post_changed`);
+    `ids`: the post, its parent and its root, read here when not given."""
+    if ids is None:
+        post = Post.objects.filter(pk=post_id).values("parent_id", "root_id").first()
+        ids = {post_id, *(post.values() if post else ())} - {None}
+    rows = Post.objects.filter(Q(pk__in=ids) | Q(shared_id=post_id)).values_list(
+        "unit_id", "audience_group_id", "author_id"
+    )
+    _stamp_now([source for row in rows for source in _sources_of(*row)])
+
+
+def reaction_changed(post: Post, user_id: int) -> None:
+    """On commit: the reactor's own pages at once; the pages of everyone who sees
+    the post at the first reaction of a REACTION_WINDOW, then once at its end."""
 
     def stamp():
-        rows = Post.objects.filter(Q(pk__in=ids) | Q(shared_id=post.pk)).values_list(
-            "unit_id", "audience_group_id", "author_id"
-        )
-        _stamp_now([source for row in rows for source in _sources_of(*row)])
+        _stamp_now([f"m{user_id}"])
+        if _first_in_window(f"tl:rx:{post.pk}"):
+            stamp_sources(post.pk)
+        elif _first_in_window(f"tl:rx-late:{post.pk}"):
+            from .tasks import stamp_post_sources
+
+            stamp_post_sources.apply_async((post.pk,), countdown=REACTION_WINDOW)
 
     transaction.on_commit(stamp, robust=True)
+
+
+@guarded(default=True)
+def _first_in_window(key: str) -> bool:
+    return cache.add(key, 1, REACTION_WINDOW)
 
 
 def names_changed() -> None:
@@ -125,7 +158,7 @@ def _context(user) -> tuple[str, list[str]]:
         [f"u{pk}" for pk in home.unit_ids]
         + [f"g{pk}" for pk in home.group_ids]
         + [f"a{pk}" for pk in {user.pk, *home.followed}]
-    ) + ["names"]
+    ) + ["names", f"m{user.pk}"]
     cache.set(sources_key, (token, sources), PAGE_TTL)
     return token, sources
 

@@ -481,7 +481,7 @@ def post_react(*, post: Post, by: User, kind: str, on: bool = True) -> bool:
         Reaction.objects.get_or_create(post=post, user=by, kind=kind)
     else:
         Reaction.objects.filter(post=post, user=by, kind=kind).delete()
-    _changed(post, None)
+    pagecache.reaction_changed(post, by.pk)
     return on
 
 
