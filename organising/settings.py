@@ -150,8 +150,10 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "organising.cached.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
+            # Redis unreachable costs a page half a second per cache call, not minutes.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
         }
     }
     CHANNEL_LAYERS = {

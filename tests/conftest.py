@@ -128,3 +128,18 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_in_the_test(request):
+    """Tasks the code queues run at once, in the test (with Redis too, where nothing
+    would consume them); tests marked celery_worker drive a real worker instead."""
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    from organising.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager

@@ -56,3 +56,24 @@ def test_a_cached_copy_outlives_a_failed_logout_for_minutes_at_most(
     ]
     assert session_keys
     assert all(kept[key] <= sessions.CACHED_FOR for key in session_keys)
+
+
+def test_with_redis_unreachable_pages_answer_and_sign_ins_are_refused_clearly(
+    member, client_as, client, settings
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "organising.cached.ForgivingRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+    assert client_as(member).get("/timeline/").status_code == 200
+    member.set_password("a long enough passphrase")
+    member.save()
+    response = client.post(
+        "/accounts/login/",
+        {"login": member.email, "password": "a long enough passphrase"},
+    )
+    assert response.status_code == 429
+    assert "Please wait a few minutes, then try again." in response.content.decode()
