@@ -8,12 +8,14 @@ apps add theirs through `context_changed`, e.g. follows and blocks for timelines
 
 The token is replaced at once, for the transaction making the change, and again on
 commit, so that a viewer built by another request from the data before the commit
-is never read after it. A viewer is only kept when built outside a transaction: one
-that is rolled back must leave nothing behind. Random tokens, not counters: a token
-lost to eviction cannot come back with an old value.
+is never read after it. A viewer built inside a transaction that changed that
+member's context (or any unit) is not kept until it commits: one that is rolled back
+must leave nothing behind. Random tokens, not counters: a token lost to eviction
+cannot come back with an old value.
 """
 
 import secrets
+import threading
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -40,12 +42,35 @@ def _new_tokens(user_ids: list[int]) -> None:
     cache.set_many({token_key(pk): secrets.token_hex(6) for pk in user_ids}, None)
 
 
+_uncommitted = threading.local()  # per thread, as database connections are
+
+
+def _uncommitted_changes() -> set:
+    """Members (and "units") whose context this thread's open transaction changed."""
+    if not hasattr(_uncommitted, "keys"):
+        _uncommitted.keys = set()
+    return _uncommitted.keys
+
+
+def _changed(keys: set, new_tokens) -> None:
+    """Replace the tokens now and once committed; until then, viewers of `keys` built
+    in this transaction are not kept."""
+    new_tokens()
+    if _in_transaction():
+        _uncommitted_changes().update(keys)
+
+    def committed():
+        new_tokens()
+        _uncommitted_changes().difference_update(keys)
+
+    transaction.on_commit(committed, robust=True)
+
+
 def context_changed(*user_ids: int) -> None:
     """What these members may see changed (now, and again once committed)."""
     ids = [pk for pk in user_ids if pk]
     if ids:
-        _new_tokens(ids)
-        transaction.on_commit(lambda: _new_tokens(ids), robust=True)
+        _changed(set(ids), lambda: _new_tokens(ids))
 
 
 @guarded(default=None)
@@ -76,8 +101,14 @@ def _in_transaction() -> bool:
 
 @guarded()
 def keep(user_id: int, version, viewer) -> None:
-    if version is not None and version[0] is not None and not _in_transaction():
-        cache.set(_viewer_key(user_id), (version, viewer), VIEWER_TTL)
+    if version is None or version[0] is None:
+        return
+    uncommitted = _uncommitted_changes()
+    if not _in_transaction():
+        uncommitted.clear()  # what is left came from transactions rolled back
+    elif uncommitted & {user_id, "units"}:
+        return  # built from changes this transaction may still roll back
+    cache.set(_viewer_key(user_id), (version, viewer), VIEWER_TTL)
 
 
 @guarded()
@@ -87,8 +118,7 @@ def _new_units_token() -> None:
 
 def _unit_saved(sender, instance, created=False, **kwargs):
     if not created:
-        _new_units_token()
-        transaction.on_commit(_new_units_token, robust=True)
+        _changed({"units"}, _new_units_token)
 
 
 def _member_changed(sender, instance, **kwargs):

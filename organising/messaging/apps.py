@@ -8,6 +8,7 @@ class MessagingConfig(AppConfig):
     verbose_name = _("Messaging")
 
     def ready(self) -> None:
-        from . import pagecache, signals  # noqa: F401 - signals: the logout receiver
+        from . import broadcast, pagecache, signals  # noqa: F401 - signals: logout
 
         pagecache.connect()
+        broadcast.connect()

@@ -8,7 +8,9 @@ check each post event against their user's audience before passing it on.
 With Redis, `dispatch()` runs them on one background thread per process, with its own
 event loop and Redis connection: the author's request does not wait for rendering
 the card nor for Redis (a post to 100,000 members costs the author what a post to a
-cell costs). With the in-memory layer (development, tests) they run inline, in the
+cell costs). Inside a request they start once the response is sent: rendering
+on that thread while the response is built would slow the author (one interpreter
+lock per process). With the in-memory layer (development, tests) they run inline, in the
 caller's event loop, which that layer needs.
 """
 
@@ -21,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connections, transaction
 from django.template.loader import render_to_string
 
@@ -60,6 +63,7 @@ PUBLIC_GROUP = "posts.public"
 _background: tuple[int, ThreadPoolExecutor] | None = None
 _background_lock = threading.Lock()
 _announcer = threading.local()
+_request = threading.local()  # .waiting: announcements held until the response is sent
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -102,11 +106,31 @@ def on_commit(function, *args) -> None:
 
 
 def dispatch(function, *args) -> None:
-    """Run an announcement: in the background with Redis, inline otherwise."""
+    """Run an announcement: in the background with Redis (after the response, in a
+    request), inline otherwise."""
     if isinstance(get_channel_layer(), InMemoryChannelLayer):
         function(*args)
+        return
+    waiting = getattr(_request, "waiting", None)
+    if waiting is not None:
+        waiting.append((function, args))
     else:
         _executor().submit(_in_background, function, *args)
+
+
+def _request_started(**kwargs) -> None:
+    _request.waiting = []
+
+
+def _request_finished(**kwargs) -> None:
+    waiting, _request.waiting = getattr(_request, "waiting", None), None
+    for function, args in waiting or ():
+        _executor().submit(_in_background, function, *args)
+
+
+def connect() -> None:
+    request_started.connect(_request_started)
+    request_finished.connect(_request_finished)
 
 
 def announce_many(groups: list[str], event: dict) -> bool:

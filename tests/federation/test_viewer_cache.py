@@ -53,3 +53,18 @@ def test_a_renamed_home_cell_shows_in_the_viewer(tree, make_member):
     tree.cell_a1x.name = "Cellule Croix-Rousse"
     tree.cell_a1x.save()
     assert access.viewer_for(fresh(member)).home.name == "Cellule Croix-Rousse"
+
+
+def test_a_viewer_read_in_a_transaction_that_changed_nothing_of_theirs_is_kept(
+    tree, make_member, django_assert_num_queries
+):
+    """Posting, reacting, replying run in a transaction: the author's viewer built
+    there is kept for the next request."""
+    member = make_member(tree.cell_a1x)
+    other = make_member(tree.cell_a1y)
+    with transaction.atomic():
+        Role.objects.create(user=other, unit=tree.cell_a1y, kind=Role.Kind.OFFICER)
+        access.viewer_for(fresh(member))
+    again = fresh(member)
+    with django_assert_num_queries(0):
+        assert access.viewer_for(again).home.pk == tree.cell_a1x.pk
