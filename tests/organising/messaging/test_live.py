@@ -77,6 +77,27 @@ async def test_cell_member_gets_new_cell_post_live(people, post_as):
     await socket.disconnect()
 
 
+async def test_a_post_published_from_the_page_arrives_live(tree, people):
+    """Through a request, as members post (the announcement waits for the response
+    with Redis, and runs inline with the in-memory layer)."""
+    socket = await connected(people.bob)
+
+    def publish():
+        client = Client()
+        client.force_login(people.alice, backend=settings.AUTHENTICATION_BACKENDS[0])
+        return client.post(
+            "/posts/new/",
+            {"body": "Depuis la page", "audience": f"unit:{tree.cell_a1x.pk}"},
+        )
+
+    response = await sync_to_async(publish)()
+    assert response.status_code == 302
+    event = await socket.receive_json_from(timeout=5)
+    assert event["type"] == "post.new"
+    assert "Depuis la page" in event["html"]
+    await socket.disconnect()
+
+
 async def nothing_arrives(socket) -> bool:
     return await socket.receive_nothing(timeout=0.3)
 
