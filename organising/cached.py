@@ -40,12 +40,8 @@ class ForgivingRedisCache(RedisCache):
     allauth then refuses sign-ins as rate limited rather than failing (its lock
     cannot be taken): members already signed in go on working."""
 
-    def _forgive(self, method: str, default, *args, **kwargs):
-        try:
-            return getattr(super(), method)(*args, **kwargs)
-        except Exception:  # noqa: BLE001 - the cache down is a miss, not an error
-            logger.warning("Cache unavailable (%s)", method, exc_info=True)
-            return default
+    def _forgive(self, method: str, default, *args):
+        return guarded(default)(getattr(super(), method))(*args)
 
     def get(self, key, default=None, version=None):
         return self._forgive("get", default, key, default, version)

@@ -143,3 +143,15 @@ def tasks_run_in_the_test(request):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def redis_down(settings):
+    """The production cache backend, with nothing listening where Redis should be."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "organising.cached.ForgivingRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }

@@ -407,15 +407,20 @@ def decorate(posts: list[Post], user) -> list[Post]:
     reactions = reaction_lists(list(everyone), user)
     for pk, post in everyone.items():
         post.reaction_list = reactions[pk]
-    return decorate_content(posts)
+    _attach_content(everyone)
+    return posts
 
 
 def decorate_content(posts: list[Post]) -> list[Post]:
     """What a card shows to every reader alike (images, links), attached to each
     post and to the originals they share: one query."""
-    everyone = _with_originals(posts)
+    _attach_content(_with_originals(posts))
+    return posts
+
+
+def _attach_content(everyone: dict[int, Post]) -> None:
     if not everyone:
-        return posts
+        return
     images: dict[int, list[PostImage]] = {}
     for image in PostImage.objects.filter(post_id__in=list(everyone)):
         images.setdefault(image.post_id, []).append(image)
@@ -426,7 +431,6 @@ def decorate_content(posts: list[Post]) -> list[Post]:
         post.unit_url = (
             _url("messaging:unit", "slug", post.unit.slug) if post.unit else ""
         )
-    return posts
 
 
 def _with_originals(posts: list[Post]) -> dict[int, Post]:

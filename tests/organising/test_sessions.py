@@ -7,14 +7,6 @@ from django.core.cache import cache
 from organising import sessions
 
 
-def _cache_down(monkeypatch):
-    def down(*args, **kwargs):
-        raise ConnectionError("cache down")
-
-    for name in ("get", "set", "delete", "has_key"):
-        monkeypatch.setattr(cache, name, down)
-
-
 def test_a_signed_in_member_is_served_from_the_cached_session(
     member, client_as, django_assert_max_num_queries
 ):
@@ -27,10 +19,9 @@ def test_a_signed_in_member_is_served_from_the_cached_session(
     )
 
 
-def test_with_the_cache_down_sessions_live_in_the_database_alone(
-    member, client, monkeypatch
+def test_with_redis_down_sessions_live_in_the_database_alone(
+    member, client, redis_down
 ):
-    _cache_down(monkeypatch)
     client.force_login(member, backend="django.contrib.auth.backends.ModelBackend")
     assert Session.objects.count() == 1
     assert client.get("/timeline/").status_code == 200
@@ -58,16 +49,9 @@ def test_a_cached_copy_outlives_a_failed_logout_for_minutes_at_most(
     assert all(kept[key] <= sessions.CACHED_FOR for key in session_keys)
 
 
-def test_with_redis_unreachable_pages_answer_and_sign_ins_are_refused_clearly(
-    member, client_as, client, settings
+def test_with_redis_down_pages_answer_and_sign_ins_are_refused_clearly(
+    member, client_as, client, redis_down
 ):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "organising.cached.ForgivingRedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-            "OPTIONS": {"socket_connect_timeout": 0.2},
-        }
-    }
     assert client_as(member).get("/timeline/").status_code == 200
     member.set_password("a long enough passphrase")
     member.save()

@@ -216,16 +216,10 @@ def test_a_flash_message_is_shown_once_even_on_a_stored_page(tree, people, clien
     assert 'class="flash"' not in client.get("/timeline/").content.decode()
 
 
-def test_with_the_cache_down_the_page_comes_from_the_database(
-    people, post_as, home, monkeypatch
+def test_with_redis_down_the_page_comes_from_the_database(
+    people, post_as, home, redis_down
 ):
     post_as(people.alice, "Toujours là")
-
-    def down(*args, **kwargs):
-        raise ConnectionError("cache down")
-
-    for name in ("get", "get_many", "set", "set_many", "add", "delete"):
-        monkeypatch.setattr(cache, name, down)
     assert "Toujours là" in home(people.bob)
     assert "Toujours là" in home(people.bob)
 
