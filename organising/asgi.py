@@ -13,6 +13,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from organising.messaging.ws_auth import BearerTokenMiddleware  # noqa: E402
 from organising.routing import websocket_urlpatterns  # noqa: E402
+from organising.startup import settle  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -23,3 +24,5 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+settle()

@@ -467,11 +467,10 @@ def reaction_lists(ids: list[int], user) -> dict[int, list[tuple]]:
 
 def post_for_broadcast(post_id: int) -> Post | None:
     """A post as a live event shows it to every viewer: no viewer-specific state."""
-    post = (
-        Post.objects.select_related(*POST_RELATED, "audience_unit", "root")
-        .filter(pk=post_id)
-        .first()
-    )
+    # Not .first(): its ORDER BY made PostgreSQL plan this nine-table join the slow
+    # way, 7 ms more before every live announcement.
+    rows = Post.objects.select_related(*POST_RELATED, "audience_unit", "root")
+    post = next(iter(rows.filter(pk=post_id)), None)
     if post is None or post.is_removed:
         return None
     post.tag_ids = list(post.hashtags.values_list("pk", flat=True))
