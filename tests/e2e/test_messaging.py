@@ -191,3 +191,9 @@ def test_a_member_finds_someone_by_name_and_writes_to_them(
     page.fill("textarea[name=body]", "Bonjour Bob, tu viens jeudi ?")
     page.click("main form[method=post] button[type=submit]")
     page.locator("#messages").get_by_text("Bonjour Bob, tu viens jeudi ?").wait_for()
+
+    # Her own message is not unread: no badge beside the conversation.
+    page.goto(f"{asgi_server}/messages/")
+    page.get_by_role("link", name="Bob Durand").wait_for()
+    assert page.locator("[data-unread]").count() == 1
+    assert page.locator("[data-unread]").is_hidden()
