@@ -6,6 +6,7 @@ caller goes to the database, which stays the source of truth.
 
 import functools
 import logging
+import threading
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -33,22 +34,41 @@ def guarded(default=None):
     return wrap
 
 
-class _OneClientPerPool(RedisCacheClient):
-    """Django builds a new redis.Redis object for every cache call, and building one
-    sets up its 170-odd response callbacks: about 0.3 ms, three times on a stored
-    home page that otherwise costs 4 ms. One object per connection pool serves
-    them all (the pool holds the connections; the object is thread-safe)."""
+class _SharedPools(RedisCacheClient):
+    """One connection pool and one client per Redis server for the whole process.
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients = {}
+    Django keeps a cache object per thread and per asyncio context, each with its
+    own pools: under ASGI every WebSocket held a Redis connection of its own (about
+    55 KB of the socket's memory, and a thousand sockets made a thousand connections
+    to Redis). It also built a redis.Redis object for every call, which sets up some
+    170 response callbacks: 0.3 ms, three times on a stored home page. Pools and
+    clients are thread-safe."""
+
+    _shared: dict = {}  # (server, options) -> (pool, client)
+    _lock = threading.Lock()
+
+    def __init__(self, servers, **options):
+        super().__init__(servers, **options)
+        self._options_key = repr(sorted(options.items()))
+
+    def _pool_and_client(self, write: bool) -> tuple:
+        server = self._servers[self._get_connection_pool_index(write)]
+        key = (server, self._options_key)
+        found = self._shared.get(key)
+        if found is None:
+            with self._lock:
+                found = self._shared.get(key)
+                if found is None:
+                    pool = self._pool_class.from_url(server, **self._pool_options)
+                    found = (pool, self._client(connection_pool=pool))
+                    self._shared[key] = found
+        return found
+
+    def _get_connection_pool(self, write):
+        return self._pool_and_client(write)[0]
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(pool)
-        if client is None:
-            client = self._clients[pool] = self._client(connection_pool=pool)
-        return client
+        return self._pool_and_client(write)[1]
 
 
 class ForgivingRedisCache(RedisCache):
@@ -60,7 +80,7 @@ class ForgivingRedisCache(RedisCache):
 
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._class = _OneClientPerPool
+        self._class = _SharedPools
 
     def validate_key(self, key):
         """Keys only ever go to Redis, which takes any: no memcached portability
