@@ -90,7 +90,7 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -528,6 +528,7 @@ def measure(
     max_seconds: float = 60.0,
     tool: str | None = None,
     repeat: int = 1,
+    paths: list[str] | None = None,
 ) -> Result:
     """Load `url` with `requests` requests over `concurrency` connections.
 
@@ -537,8 +538,10 @@ def measure(
 
     `cookies` is one cookie dict, or a list of them that successive requests take in
     turn (several sessions: one session shared by concurrent requests serialises on
-    its row locks, which real users do not). Every request has the same headers and
-    body: a POST benchmark must accept repeats. The first request must answer
+    its row locks, which real users do not). `paths`, if given, are taken in turn
+    the same way (on `url`'s server; `url` itself is asked first, as a check).
+    Every request has the same headers and body: a POST benchmark must accept
+    repeats. The first request must answer
     `expect_status`. Requests answering 3xx/4xx/5xx count as errors.
     """
     cookie_sets = [cookies] if isinstance(cookies, dict) else list(cookies or [])
@@ -565,18 +568,32 @@ def measure(
         url=url,
         headers=_request_headers(None, headers, content_type),
         cookie_headers=[_cookie_header(c) for c in cookie_sets],
+        paths=list(paths or []),
         concurrency=max(1, min(concurrency, requests)),
         method=method,
         body=body.encode() if isinstance(body, str) else body,
         max_seconds=max_seconds,
     )
+    runs = [warmup] * bool(warmup) + [requests] * max(1, repeat)
+    if load.paths and len(load.paths) < sum(runs) + len(runs) * load.concurrency:
+        raise BenchError(f"{len(load.paths)} paths for {sum(runs)} requests")
+
+    def next_load(count: int) -> _Load:
+        """Each run starts where the last one stopped in `paths` (wrk may send up
+        to one more request per connection than asked)."""
+        nonlocal load
+        current = load
+        skip = count + load.concurrency
+        load = replace(load, paths=load.paths[skip:])
+        return current
+
     if warmup:
-        runner(load, warmup)
+        runner(next_load(warmup), warmup)
     pid = _server_pid(url)
     rounds = []
     for _ in range(max(1, repeat)):
         cpu_before = server_cpu_seconds(pid) if pid else 0.0
-        result = runner(load, requests)
+        result = runner(next_load(requests), requests)
         if pid and result.requests:
             spent = server_cpu_seconds(pid) - cpu_before
             result.server_cpu_ms = round(spent * 1000 / result.requests, 2)
@@ -597,6 +614,7 @@ class _Load:
     url: str
     headers: dict[str, str]
     cookie_headers: list[str]
+    paths: list[str]
     concurrency: int
     method: str
     body: bytes | None
@@ -616,14 +634,20 @@ local cookie_file = os.getenv("BENCH_WRK_COOKIES") or ""
 if cookie_file ~= "" then
   for line in io.lines(cookie_file) do cookies[#cookies + 1] = line end
 end
+local paths = {}
+local path_file = os.getenv("BENCH_WRK_PATHS") or ""
+if path_file ~= "" then
+  for line in io.lines(path_file) do paths[#paths + 1] = line end
+end
 local limit = tonumber(os.getenv("BENCH_WRK_LIMIT") or "0")
 counter = 0
 bad = 0
 local sent = 0
-if #cookies > 0 then
+if #cookies > 0 or #paths > 0 then
   request = function()
     sent = sent + 1
-    wrk.headers["Cookie"] = cookies[(sent % #cookies) + 1]
+    if #cookies > 0 then wrk.headers["Cookie"] = cookies[(sent % #cookies) + 1] end
+    if #paths > 0 then return wrk.format(nil, paths[(sent % #paths) + 1]) end
     return wrk.format()
   end
 end
@@ -667,6 +691,7 @@ def _measure_wrk(load: _Load, requests: int) -> Result:
             "BENCH_WRK_LIMIT": str(requests),
             "BENCH_WRK_BODY": "",
             "BENCH_WRK_COOKIES": "",
+            "BENCH_WRK_PATHS": "",
         }
         if load.body is not None:
             (Path(tmp) / "body").write_bytes(load.body)
@@ -674,6 +699,9 @@ def _measure_wrk(load: _Load, requests: int) -> Result:
         if load.cookie_headers:
             (Path(tmp) / "cookies").write_text("\n".join(load.cookie_headers) + "\n")
             env["BENCH_WRK_COOKIES"] = str(Path(tmp) / "cookies")
+        if load.paths:
+            (Path(tmp) / "paths").write_text("\n".join(load.paths) + "\n")
+            env["BENCH_WRK_PATHS"] = str(Path(tmp) / "paths")
         cmd = [
             "wrk",
             "-t1",
@@ -751,6 +779,7 @@ async def _aiohttp_run(aiohttp, load: _Load, requests: int) -> Result:
     connector = aiohttp.TCPConnector(limit=load.concurrency)
     jar = aiohttp.DummyCookieJar()  # cookies come from the Cookie header only
     cookie_headers = load.cookie_headers
+    origin = load.url.split("/", 3)[:3]
 
     async def worker(session) -> None:
         nonlocal sent, errors
@@ -761,12 +790,15 @@ async def _aiohttp_run(aiohttp, load: _Load, requests: int) -> Result:
                     **headers,
                     "Cookie": cookie_headers[sent % len(cookie_headers)],
                 }
+            url = load.url
+            if load.paths:
+                url = "/".join(origin) + load.paths[sent % len(load.paths)]
             sent += 1
             start = time.perf_counter()
             try:
                 async with session.request(
                     load.method,
-                    load.url,
+                    url,
                     headers=headers,
                     data=load.body,
                     allow_redirects=False,

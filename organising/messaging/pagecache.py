@@ -1,9 +1,12 @@
-"""The home timeline's first page, kept rendered between reads.
+"""The home timeline's pages, kept rendered between reads.
 
 The home timeline is the page members open most, and most reloads find nothing new.
-Building it costs a merge over every unit, group and member it covers plus thirty
-cards; serving it again costs two cache round trips. The page is kept under what it
-was built from, and read again only while all of it still holds:
+Building a page costs a merge over every unit, group and member it covers plus
+thirty cards; serving it again costs two cache round trips. The first page is kept
+for PAGE_TTL; an older page (whole, or the fragment that "Older posts" loads) for
+OLDER_PAGE_TTL, long enough for what brings a reader back to it (the back button, a
+reload, a second tab) without keeping every page of every scroll. A page is kept
+under what it was built from, and read again only while all of it still holds:
 
 - the viewer's *context token*, replaced on commit whenever what decides what they
   may see changes: memberships, offices, groups, follows, mutes and blocks (both
@@ -27,6 +30,7 @@ badges) is left as holes in the stored page and filled at each read.
 """
 
 import secrets
+import zlib
 from collections.abc import Callable, Iterable
 
 from django.core.cache import cache
@@ -47,7 +51,8 @@ from organising.cached import guarded
 from . import selectors
 from .models import Post, Relation
 
-PAGE_TTL = 600  # a page nobody reads again leaves the cache
+PAGE_TTL = 600  # a first page nobody reads again leaves the cache
+OLDER_PAGE_TTL = 180
 # A stamp outlives every page: a page built before its source was first stamped
 # (stamp missing) must be gone before that stamp can expire and be missing again.
 STAMP_TTL = 86_400
@@ -164,47 +169,58 @@ def _context(user) -> tuple[str, list[str]]:
 
 
 def cacheable(request) -> bool:
-    """Only the plain first page: no query string, no htmx fragment, no flash
-    message waiting (those are shown once)."""
+    """A plain read: the first page or an older one (`before`, whole or as the
+    htmx fragment), no other parameter, no flash message waiting (those are shown
+    once)."""
     return (
-        not request.GET
-        and not getattr(request, "htmx", False)
+        set(request.GET) <= {"before"}
+        and not (getattr(request, "htmx", False) and not request.GET)
         and "messages" not in request.COOKIES
         and "_messages" not in request.session
     )
 
 
-def serve_home(request, build: Callable[[], str]) -> str:
-    """The home page's HTML for this request: the stored page if it still holds,
-    else `build()` (rendered with HOLES in its context), stored for next time."""
-    lookup = _lookup_home(request)
+def serve_home(request, cursor, build: Callable[[], str]) -> str:
+    """The HTML of the home page at `cursor` (None: the first page) for this
+    request: the stored page if it still holds, else `build()` (rendered with HOLES
+    in its context), stored for next time."""
+    lookup = _lookup_home(request, _page_name(request, cursor))
     if lookup is not None and lookup[2] is not None:
         return fill(request, lookup[2])
     html = build()  # stamps were read first: a change while building shows next time
     if lookup is not None:
-        _store(lookup[0], lookup[1], html)
+        _store(lookup[0], lookup[1], html, OLDER_PAGE_TTL if cursor else PAGE_TTL)
     return fill(request, html)
 
 
+def _page_name(request, cursor) -> str:
+    if cursor is None:
+        return "first"
+    fragment = "items" if getattr(request, "htmx", False) else "page"
+    return f"{fragment}:{cursor.encode()}"  # encoded again: one key per position
+
+
 @guarded()
-def _lookup_home(request) -> tuple[str, tuple, str | None]:
+def _lookup_home(request, name: str) -> tuple[str, tuple, str | None]:
     """(key, version, the stored HTML if it is of this version)."""
     user = request.user
     token, sources = _context(user)
-    page_key = f"tl:home:{user.pk}:{get_language()}"
+    page_key = f"tl:page:{user.pk}:{get_language()}:{name}"
     counts_key = f"tl:counts:{user.pk}"
     stamp_keys = _stamp_keys(sources)
     found = cache.get_many([page_key, counts_key, *stamp_keys])
     request._messaging_unread = found.get(counts_key)
     version = (token, [found.get(key) for key in stamp_keys])
     stored = found.get(page_key)
-    html = stored[1] if stored is not None and stored[0] == version else None
-    return page_key, version, html
+    if stored is None or stored[0] != version:
+        return page_key, version, None
+    return page_key, version, zlib.decompress(stored[1]).decode()
 
 
 @guarded()
-def _store(key: str, version: tuple, html: str) -> None:
-    cache.set(key, (version, html), PAGE_TTL)
+def _store(key: str, version: tuple, html: str, ttl: int) -> None:
+    # Compressed: a page of 70 KB keeps in 6 KB for 0.1 ms of CPU each way.
+    cache.set(key, (version, zlib.compress(html.encode(), 1)), ttl)
 
 
 def unread_counts(request) -> dict[str, int]:
@@ -236,11 +252,12 @@ def fill(request, html: str) -> str:
 
     html = html.replace(CSRF_HOLE, get_token(request))
     html = html.replace(NONCE_HOLE, str(get_nonce(request)))
+    holes = {kind: UNREAD_HOLE.format(kind=kind) for kind in UNREAD_KINDS}
+    if not any(hole in html for hole in holes.values()):
+        return html  # a fragment has no badges: no counts to read
     counts = unread_counts(request)
-    for kind in UNREAD_KINDS:
-        html = html.replace(
-            UNREAD_HOLE.format(kind=kind), unread_badge_html(kind, counts[kind])
-        )
+    for kind, hole in holes.items():
+        html = html.replace(hole, unread_badge_html(kind, counts[kind]))
     return html
 
 

@@ -89,7 +89,7 @@ def home(request):
     if not pagecache.cacheable(request):
         return page()
     stored = pagecache.serve_home(
-        request, lambda: page(pagecache.HOLES).content.decode()
+        request, cursor, lambda: page(pagecache.HOLES).content.decode()
     )
     return HttpResponse(stored)
 

@@ -3,14 +3,17 @@ from the database as soon as something has (once the change commits), with the
 per-request parts (CSRF token, CSP nonce, unread badges, flash messages) always
 fresh, and never in the way when the cache is down."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from federation.models import Audience
 from organising.messaging import services
+from organising.messaging.selectors import Cursor
 
 pytestmark = pytest.mark.django_db
 
@@ -238,11 +241,57 @@ def test_a_card_rendered_once_shows_each_reader_their_own_reactions(
     assert 'value="love.1"' in alice_page
 
 
-def test_an_edited_post_shows_its_new_text_on_every_page(people, post_as, client_as):
+def test_an_edited_post_shows_its_new_text_on_every_page(
+    tree, people, post_as, client_as
+):
     post = post_as(people.alice, "Premier jet")
     client = client_as(people.bob)
-    assert "Premier jet" in client.get("/timeline/?before=").content.decode()
+    cell_page = f"/timeline/units/{tree.cell_a1x.slug}/"  # not a stored page
+    assert "Premier jet" in client.get(cell_page).content.decode()
     services.post_edit(post=post, by=people.alice, body="Version corrigée")
-    page = client.get("/timeline/?before=").content.decode()
+    page = client.get(cell_page).content.decode()
     assert "Version corrigée" in page
     assert "Premier jet" not in page
+
+
+def _older_than_now() -> str:
+    """The `before` of a page older than now: it shows every post made so far."""
+    moment = timezone.now() + dt.timedelta(minutes=1)
+    return Cursor(created=moment, id=10**12).encode()
+
+
+def test_an_older_page_and_its_fragment_are_served_again_from_the_store(
+    people, post_as, client_as, django_assert_max_num_queries
+):
+    post_as(people.alice, "Compte rendu de mars")
+    older = f"/timeline/?before={_older_than_now()}"
+    client = client_as(people.bob)
+    client.get(older)
+    client.get(older, headers={"HX-Request": "true"})
+    with django_assert_max_num_queries(1):  # the user only, as for the first page
+        whole = client.get(older).content.decode()
+    with django_assert_max_num_queries(1):
+        fragment = client.get(older, headers={"HX-Request": "true"}).content.decode()
+    assert "Compte rendu de mars" in whole and "Compte rendu de mars" in fragment
+    assert "<html" in whole and "<html" not in fragment
+
+
+def test_a_post_hidden_on_an_older_page_disappears_at_the_next_read(
+    people, post_as, client_as, committed
+):
+    with committed():
+        post = post_as(people.alice, "Vieux message douteux")
+    older = f"/timeline/?before={_older_than_now()}"
+    client = client_as(people.bob)
+    assert "Vieux message douteux" in client.get(older).content.decode()
+    with committed():
+        services.post_hide(post=post, by=people.officer, reason="Hors sujet")
+    assert "Vieux message douteux" not in client.get(older).content.decode()
+
+
+def test_an_older_page_with_another_parameter_is_not_stored(people, post_as, client_as):
+    client = client_as(people.bob)
+    older = f"/timeline/?before={_older_than_now()}&utm=lettre"
+    client.get(older)
+    post_as(people.alice, "Arrivé entre deux lectures")  # no commit: no stamp moves
+    assert "Arrivé entre deux lectures" in client.get(older).content.decode()
