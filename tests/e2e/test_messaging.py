@@ -197,3 +197,32 @@ def test_a_member_finds_someone_by_name_and_writes_to_them(
     page.get_by_role("link", name="Bob Durand").wait_for()
     assert page.locator("[data-unread]").count() == 1
     assert page.locator("[data-unread]").is_hidden()
+
+
+def test_a_member_scrolls_back_through_older_posts(
+    asgi_server, new_page, tree, make_member
+):
+    alice = make_member(tree.cell_a1x, display_name="Alice Martin")
+    bob = make_member(tree.cell_a1x, display_name="Bob Durand")
+    for number in range(1, 66):
+        services.post_create(
+            author=alice,
+            body=f"Compte rendu n° {number}",
+            audience="unit",
+            audience_unit=tree.cell_a1x,
+        )
+    page = new_page(phone=True)
+    log_in(page, asgi_server, bob)
+    for visit in range(2):  # the second time, the older pages come from the store
+        page.goto(f"{asgi_server}/timeline/")
+        page.evaluate("window.notReloaded = true")
+        cards = page.locator("#timeline article.post")
+        assert cards.count() == 30
+        page.click("#older a")
+        page.get_by_text("Compte rendu n° 6", exact=True).wait_for()
+        assert cards.count() == 60
+        page.click("#older a")
+        page.get_by_text("Compte rendu n° 1", exact=True).wait_for()
+        assert cards.count() == 65
+        assert page.locator("#older").count() == 0
+        assert page.evaluate("window.notReloaded") is True
