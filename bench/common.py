@@ -539,10 +539,10 @@ def measure(
     `cookies` is one cookie dict, or a list of them that successive requests take in
     turn (several sessions: one session shared by concurrent requests serialises on
     its row locks, which real users do not). `paths`, if given, are taken in turn
-    the same way (on `url`'s server; `url` itself is asked first, as a check).
-    Every request has the same headers and body: a POST benchmark must accept
-    repeats. The first request must answer
-    `expect_status`. Requests answering 3xx/4xx/5xx count as errors.
+    the same way, on `url`'s server, each at most once across the warm-up and the
+    runs (`url` itself is asked first, as a check). Every request has the same
+    headers and body: a POST benchmark must accept repeats. The first request must
+    answer `expect_status`. Requests answering 3xx/4xx/5xx count as errors.
     """
     cookie_sets = [cookies] if isinstance(cookies, dict) else list(cookies or [])
     status, _, data = fetch(
@@ -578,14 +578,15 @@ def measure(
     if load.paths and len(load.paths) < sum(runs) + len(runs) * load.concurrency:
         raise BenchError(f"{len(load.paths)} paths for {sum(runs)} requests")
 
+    start = 0
+
     def next_load(count: int) -> _Load:
-        """Each run starts where the last one stopped in `paths` (wrk may send up
-        to one more request per connection than asked)."""
-        nonlocal load
-        current = load
-        skip = count + load.concurrency
-        load = replace(load, paths=load.paths[skip:])
-        return current
+        """The load of the next run: it starts in `paths` where the last one
+        stopped (wrk may send one request more per connection than asked)."""
+        nonlocal start
+        run = replace(load, paths=load.paths[start:])
+        start += count + load.concurrency
+        return run
 
     if warmup:
         runner(next_load(warmup), warmup)

@@ -180,11 +180,11 @@ def cacheable(request) -> bool:
     )
 
 
-def serve_home(request, cursor, build: Callable[[], str]) -> str:
-    """The HTML of the home page at `cursor` (None: the first page) for this
-    request: the stored page if it still holds, else `build()` (rendered with HOLES
-    in its context), stored for next time."""
-    lookup = _lookup_home(request, _page_name(request, cursor))
+def serve_home(request, cursor, *, items_only: bool, build: Callable[[], str]) -> str:
+    """The HTML of the home page at `cursor` (None: the first page), whole or its
+    items only, for this request: the stored page if it still holds, else `build()`
+    (rendered with HOLES in its context), stored for next time."""
+    lookup = _lookup_home(request, _page_name(cursor, items_only))
     if lookup is not None and lookup[2] is not None:
         return fill(request, lookup[2])
     html = build()  # stamps were read first: a change while building shows next time
@@ -193,11 +193,11 @@ def serve_home(request, cursor, build: Callable[[], str]) -> str:
     return fill(request, html)
 
 
-def _page_name(request, cursor) -> str:
+def _page_name(cursor, items_only: bool) -> str:
     if cursor is None:
         return "first"
-    fragment = "items" if getattr(request, "htmx", False) else "page"
-    return f"{fragment}:{cursor.encode()}"  # encoded again: one key per position
+    part = "items" if items_only else "page"
+    return f"{part}:{cursor.encode()}"  # encoded again: one key per position
 
 
 @guarded()

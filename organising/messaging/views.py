@@ -48,6 +48,11 @@ def _errors_to_form(form, error: ValidationError) -> None:
             form.add_error(None, message)
 
 
+def _older_items_only(request) -> bool:
+    """htmx asks for older posts: the items alone, appended below the others."""
+    return bool(request.htmx and request.GET.get("before"))
+
+
 def _timeline(request, *, page, title, stream, composer=None, extra=None):
     context = {
         "title": title,
@@ -56,7 +61,7 @@ def _timeline(request, *, page, title, stream, composer=None, extra=None):
         "composer": composer,
         **(extra or {}),
     }
-    if request.htmx and request.GET.get("before"):
+    if _older_items_only(request):
         return render(request, "messaging/timeline.html#items", context)
     return render(request, "messaging/timeline.html", context)
 
@@ -89,7 +94,10 @@ def home(request):
     if not pagecache.cacheable(request):
         return page()
     stored = pagecache.serve_home(
-        request, cursor, lambda: page(pagecache.HOLES).content.decode()
+        request,
+        cursor,
+        items_only=_older_items_only(request),
+        build=lambda: page(pagecache.HOLES).content.decode(),
     )
     return HttpResponse(stored)
 
