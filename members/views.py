@@ -1,12 +1,10 @@
 """Web pages about people: joining, invitations, profile, tokens, secretary screens."""
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -15,6 +13,7 @@ from django.views.decorators.http import require_POST
 from federation import access
 from federation.models import Level, Unit
 from federation.services import units_for_postcode
+from organising.csvexport import csv_response
 from organising.web import show_errors
 
 from . import selectors, services
@@ -234,33 +233,35 @@ def unit_members_export(request, slug: str):
     services.personal_data_access_record(
         by=request.user, unit=unit, kind="export", count=len(rows)
     )
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="members-{unit.slug}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(
+    header = [
+        _("Name"),
+        _("E-mail address"),
+        _("Phone"),
+        _("Commune"),
+        _("Cell"),
+        _("Status"),
+        _("Since"),
+    ]
+    lines = [
         [
-            _("Name"),
-            _("E-mail address"),
-            _("Phone"),
-            _("Commune"),
-            _("Cell"),
-            _("Status"),
-            _("Since"),
+            m.user.display_name,
+            m.user.email,
+            m.user.phone,
+            m.user.commune,
+            m.unit.name,
+            m.get_status_display(),
+            m.started_on.isoformat(),
         ]
+        for m in rows
+    ]
+    return csv_response(
+        [header, *lines],
+        by=request.user,
+        what="members",
+        target=unit,
+        unit=unit,
+        filename=f"members-{unit.slug}.csv",
     )
-    for m in rows:
-        writer.writerow(
-            [
-                m.user.display_name,
-                m.user.email,
-                m.user.phone,
-                m.user.commune,
-                m.unit.name,
-                m.get_status_display(),
-                m.started_on.isoformat(),
-            ]
-        )
-    return response
 
 
 @login_required

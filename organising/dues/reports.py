@@ -10,7 +10,6 @@ units.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from federation.models import Level, Unit
 from members.models import Membership
+from organising import csvexport
 
 from . import periods as P
 from .models import DUE_KINDS, PAID_KINDS, Exemption, LedgerLine
@@ -330,7 +330,7 @@ def report_csv(report: Report) -> str:
     """The report as CSV (semicolons and a decimal comma, as French spreadsheets
     expect): the breakdown, the total, then members when the report has them."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = csvexport.writer(buffer, delimiter=";")
 
     def euros(cents: int) -> str:
         return f"{cents / 100:.2f}".replace(".", ",")

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from federation import access
+from organising.csvexport import csv_response
 
 from .. import reports, services
 from ..forms import ReportPeriodForm
@@ -62,9 +63,12 @@ def report(request, slug: str):
 def report_csv(request, slug: str):
     found, result = _report(request, slug)
     record_bulk_access(request, found, kind="export", members=_member_ids(result))
-    return attachment(
+    return csv_response(
         reports.report_csv(result),
-        content_type="text/csv; charset=utf-8",
+        by=request.user,
+        what="dues.report",
+        target=found,
+        unit=found,
         filename=f"cotisations-{found.slug}-{result.period_key}.csv",
     )
 
