@@ -281,7 +281,8 @@ class LedgerEntry(models.Model):
     reference = models.CharField(_("reference"), max_length=140, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     source = models.CharField(max_length=10, choices=Source)
-    idempotency_key = models.CharField(max_length=120, unique=True)
+    # "client:<actor id>:<the client's key>" or a key the server made ("waiver:…").
+    idempotency_key = models.CharField(max_length=160, unique=True)
     fingerprint = models.CharField(max_length=64, blank=True)
     reverses = models.OneToOneField(
         "self",
@@ -420,7 +421,7 @@ class DeclaredPayment(models.Model):
     periods = models.JSONField(_("periods"), default=list, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     state = models.CharField(max_length=10, choices=State, default=State.PENDING)
-    idempotency_key = models.CharField(max_length=120, unique=True)
+    idempotency_key = models.CharField(max_length=160, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

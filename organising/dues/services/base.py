@@ -48,6 +48,15 @@ def check_key(key: str) -> str:
     return key
 
 
+def client_key(by, key: str) -> str:
+    """The stored form of a key a person (or their client) chose: in a key space of
+    their own, so that nobody can replay someone else's recording, nor the keys the
+    server gives its own entries ("waiver:…", "sepa:…", "import:…"), which never
+    start with "client:"."""
+    actor = getattr(by, "pk", None) or 0
+    return f"client:{actor}:{check_key(key)}"
+
+
 def check_amount(amount_cents, field: str = "amount_cents") -> int:
     """A positive whole number of cents, under the party's ceiling for one payment."""
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):

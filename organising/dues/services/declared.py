@@ -13,7 +13,12 @@ from organising.audit.services import audit_record
 
 from ..models import DeclaredPayment, Source
 from ..rates import load_schedules
-from .base import adherent_membership, check_key, check_payment, require_member_scope
+from .base import (
+    adherent_membership,
+    check_payment,
+    client_key,
+    require_member_scope,
+)
 from .ledger import payment_record
 
 
@@ -32,7 +37,7 @@ def declared_payment_create(
 ) -> tuple[DeclaredPayment, bool]:
     """A member says they paid; a treasurer will confirm it. Returns the declaration
     and whether this call created it (a repeated submission answers with the first)."""
-    key = check_key(idempotency_key)
+    key = client_key(member, idempotency_key)
     existing = DeclaredPayment.objects.filter(
         idempotency_key=key, member=member
     ).first()
@@ -96,6 +101,7 @@ def declared_payment_confirm(*, declared: DeclaredPayment, by) -> DeclaredPaymen
         method=declared.method,
         by=by,
         idempotency_key=f"declared:{declared.pk}",
+        internal_key=True,
         periods=[date.fromisoformat(day) for day in declared.periods] or None,
         cheque_number=declared.cheque_number,
         reference=declared.reference,

@@ -27,6 +27,7 @@ from organising.audit.services import audit_record
 from ..models import Import, ImportLine, LedgerEntry, LedgerLine, Method, Source
 from ..rates import load_schedules
 from .base import (
+    IdempotencyConflict,
     check_amount,
     check_method,
     check_paid_on,
@@ -526,25 +527,35 @@ def _record_lines_bulk(lines: list[ImportLine], homes: dict[int, int], by) -> in
 def _record_lines_one_by_one(lines: list[ImportLine], by) -> int:
     recorded = 0
     for line in lines:
-        result = payment_record(
-            member=User.objects.get(pk=line.member_id),
-            amount_cents=line.amount_cents,
-            paid_on=line.paid_on,
-            method=line.method,
-            by=by,
-            idempotency_key=line.idempotency_key,
-            periods=[date.fromisoformat(p) for p in line.periods] or None,
-            reference=line.reference,
-            note=_("Imported line %(n)s") % {"n": line.line_number},
-            source=Source.IMPORT,
-        )
-        if result.created:
+        try:
+            result = _record_line(line, by)
+        except IdempotencyConflict:
+            # Recorded by someone who may keep this member's dues where the member
+            # was then: the same line, already in the ledger.
+            result = None
+        if result is not None and result.created:
             line.status = ImportLine.Status.RECORDED
             recorded += 1
         else:
             line.status = ImportLine.Status.DUPLICATE
             line.message = str(_("Already recorded (this line was imported before)."))
     return recorded
+
+
+def _record_line(line: ImportLine, by):
+    return payment_record(
+        member=User.objects.get(pk=line.member_id),
+        amount_cents=line.amount_cents,
+        paid_on=line.paid_on,
+        method=line.method,
+        by=by,
+        idempotency_key=line.idempotency_key,
+        internal_key=True,
+        periods=[date.fromisoformat(p) for p in line.periods] or None,
+        reference=line.reference,
+        note=_("Imported line %(n)s") % {"n": line.line_number},
+        source=Source.IMPORT,
+    )
 
 
 @transaction.atomic

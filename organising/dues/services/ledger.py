@@ -39,6 +39,7 @@ from .base import (
     adherent_membership,
     check_key,
     check_payment,
+    client_key,
     fingerprint,
     require_member_scope,
     split_evenly,
@@ -316,8 +317,15 @@ def payment_plan(
     )
 
 
-def _replay(existing: LedgerEntry, fp: str | None) -> Recorded:
-    if fp is not None and existing.fingerprint and existing.fingerprint != fp:
+def _replay(existing: LedgerEntry, fp: str, by) -> Recorded:
+    """The entry recorded the first time, answered to a repeated request only if it
+    is the same request (same fingerprint; an entry without one is never a replay)
+    and `by` may still read it, like a fresh read would check."""
+    if (
+        not existing.fingerprint
+        or existing.fingerprint != fp
+        or not access.can(by, "dues.manage", existing.unit)
+    ):
         raise IdempotencyConflict(
             {
                 "idempotency_key": _(
@@ -336,10 +344,14 @@ def _write_plan(plan: PaymentPlan, by) -> Recorded:
             entry = plan.entry(by)
             entry.save(force_insert=True)
     except IntegrityError:
-        existing = LedgerEntry.objects.filter(idempotency_key=plan.key).first()
+        existing = (
+            LedgerEntry.objects.filter(idempotency_key=plan.key)
+            .select_related("unit")
+            .first()
+        )
         if existing is None:
             raise
-        return _replay(existing, plan.fingerprint)
+        return _replay(existing, plan.fingerprint, by)
     LedgerLine.objects.bulk_create(plan.lines(entry))
     return Recorded(entry=entry, created=True)
 
@@ -359,12 +371,19 @@ def payment_record(
     note: str = "",
     source: str = Source.FORM,
     allow_future: bool = False,
+    internal_key: bool = False,
 ) -> Recorded:
     """Record a payment a treasurer received, once: the same idempotency key answers
     with the entry recorded the first time. Without periods, the payment pays the
-    oldest periods still owed first."""
-    key = check_key(idempotency_key)
-    existing = LedgerEntry.objects.filter(idempotency_key=key).first()
+    oldest periods still owed first. The key is the caller's own (kept in their key
+    space) unless `internal_key` says the server made it ("declared:…",
+    "import:…")."""
+    key = (
+        check_key(idempotency_key) if internal_key else client_key(by, idempotency_key)
+    )
+    existing = (
+        LedgerEntry.objects.filter(idempotency_key=key).select_related("unit").first()
+    )
     membership = require_member_scope(by, "dues.manage", member)
     plan = payment_plan(
         member=member,
@@ -381,7 +400,7 @@ def payment_record(
         allow_future=allow_future,
     )
     if existing is not None:
-        return _replay(existing, plan.fingerprint)
+        return _replay(existing, plan.fingerprint, by)
     recorded = _write_plan(plan, by)
     if recorded.created:
         balances_refresh([member.pk])
@@ -406,12 +425,14 @@ def entry_reverse(
 ) -> Recorded:
     """Correct a payment by a reversing entry of the opposite amount on the same
     periods (the original stays as it was). A payment is reversed at most once."""
-    key = check_key(idempotency_key)
+    key = client_key(by, idempotency_key)
     reason = (reason or "").strip()
     access.require(by, "dues.manage", entry.unit)
-    existing = LedgerEntry.objects.filter(idempotency_key=key).first()
+    existing = (
+        LedgerEntry.objects.filter(idempotency_key=key).select_related("unit").first()
+    )
     if existing is not None:
-        return _replay(existing, fingerprint(reverses=entry.pk))
+        return _replay(existing, fingerprint(reverses=entry.pk), by)
     if entry.kind != Kind.PAYMENT:
         raise ValidationError(_("Only a payment can be corrected this way."))
     if not reason:
@@ -639,6 +660,7 @@ def exemption_grant(
             amount_cents=-sum(due for *_, due in waived),
             source=Source.FORM,
             idempotency_key=f"waiver:{exemption.pk}",
+            fingerprint=fingerprint(waiver=exemption.pk),
             note=reason[:300],
             created_by=by,
         )

@@ -36,7 +36,7 @@ from ..models import (
     Source,
 )
 from ..rates import load_schedules, schedule_on
-from .base import adherent_membership, check_key, setting
+from .base import adherent_membership, check_key, fingerprint, setting
 from .ledger import PaymentPlan, _reversing_entry, _write_plan, balances_refresh
 
 SEPA_CHARS = re.compile(r"[^A-Za-z0-9/\-?:().,'+ ]")
@@ -270,7 +270,7 @@ def debit_batch_create(
                 paid_on=collection_date,
                 method=Method.DIRECT_DEBIT,
                 key=f"sepa:{mandate.member_id}:{period.isoformat()}:{batch.pk}",
-                fingerprint="",
+                fingerprint=fingerprint(debit=end_to_end, mandate=mandate.pk),
                 allocation=[(period, amount)],
                 reference=end_to_end,
                 note=mandate.reference,
