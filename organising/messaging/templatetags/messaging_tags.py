@@ -57,8 +57,10 @@ def _reaction_button_start(language: str, kind: str, label: str, mine: bool) -> 
     """The escaped opening of one button, made once per language and state."""
     name = REACTION_NAMES.get(kind, kind)
     return format_html(
+        # No aria-label: the accessible name must contain what is shown ("✊ 1"),
+        # so the name is spoken from hidden text next to the emoji and the count.
         '<button type="submit" name="reaction" value="{}.{}" class="reaction{}" '
-        'aria-pressed="{}" aria-label="{}" title="{}">{}',
+        'aria-pressed="{}" title="{}">{}<span class="visually-hidden"> {}</span>',
         kind,
         "0" if mine else "1",
         " mine" if mine else "",
