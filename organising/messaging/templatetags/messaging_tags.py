@@ -66,8 +66,8 @@ def _reaction_button_start(language: str, kind: str, label: str, mine: bool) -> 
         " mine" if mine else "",
         "true" if mine else "false",
         name,
-        name,
         label,
+        name,
     )
 
 
