@@ -261,6 +261,8 @@ def can(user, action: str, obj: Model | None = None) -> bool:
         return obj is not None and (
             obj.pk == viewer.user_id or viewer.is_adherent or viewer.is_superuser
         )
+    if action in EVENT_ACTIONS:
+        return _event_action(user, viewer, action, obj)
     raise ValueError(f"Unknown action {action!r}")
 
 
@@ -326,3 +328,75 @@ def _unit_of(obj) -> Unit | None:
 
 def _in_unit_tree(viewer: Viewer, unit: Unit) -> bool:
     return unit.pk in viewer.home_chain_ids or viewer.holds_office(unit)
+
+
+# --- Agenda: events (organising.agenda) ----------------------------------------------
+#
+# An event carries `AudienceFields` (who sees it: `visible_filter`, `Viewer.sees`) and
+# belongs to a unit's or a group's agenda. Those who run an agenda are the unit's
+# secretaries and officers (at the unit or above) or the group's admins; the member who
+# created an event keeps editing it while they still see it.
+
+EVENT_ACTIONS = frozenset(
+    {
+        "event.view",  # obj: an event
+        "event.create",  # obj: the unit or the group whose agenda receives it
+        "event.edit",  # change, cancel, move an occurrence, import (obj: an event)
+        "event.rsvp",  # answer as a signed-in member
+        "event.rsvp_guest",  # answer without an account: public events
+        "event.attendees.view",  # the list of answers, its CSV export
+        "event.submit",  # offer it to the parent unit's officers
+        "event.publish",  # as an officer of the unit it was submitted to
+    }
+)
+_AGENDA_OFFICES = frozenset({SECRETARY, OFFICER})
+
+
+def _runs_agenda(viewer: Viewer, agenda) -> bool:
+    """Whether the viewer runs this unit's or group's agenda."""
+    if agenda is None:
+        return False
+    if isinstance(agenda, Group):
+        return agenda.pk in viewer.admin_group_ids or viewer.holds_office(
+            agenda.unit, _AGENDA_OFFICES
+        )
+    return viewer.holds_office(agenda, _AGENDA_OFFICES)
+
+
+def _event_action(user, viewer: Viewer, action: str, obj) -> bool:
+    if obj is None:
+        return False
+    if action == "event.create":
+        return _runs_agenda(viewer, obj)
+    group = obj.audience_group if obj.audience_group_id else None
+    unit = obj.audience_unit if obj.audience_unit_id else None
+    sees = viewer.sees(obj.audience, unit, group)
+    if action == "event.view":
+        return sees
+    if action == "event.rsvp":
+        return sees and viewer.user_id is not None and obj.status != "cancelled"
+    if action == "event.rsvp_guest":
+        return viewer.user_id is None and obj.is_public and obj.status == "planned"
+    agenda = obj.group if obj.group_id else obj.unit
+    runs = _runs_agenda(viewer, agenda) or (
+        sees
+        and viewer.user_id is not None
+        and obj.created_by_id == viewer.user_id
+        and (viewer.is_adherent or (obj.group_id in viewer.group_ids))
+    )
+    if action in ("event.edit", "event.attendees.view"):
+        return runs
+    if action == "event.submit":
+        return (
+            runs
+            and obj.unit_id is not None
+            and obj.unit.depth > 1
+            and obj.published_at is None
+        )
+    if action == "event.publish":
+        return (
+            obj.submitted_to_id is not None
+            and obj.published_at is None
+            and viewer.holds_office(obj.submitted_to, _AGENDA_OFFICES)
+        )
+    return False

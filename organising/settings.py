@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "organising.audit",
     "organising.messaging",
     "organising.dues",
+    "organising.agenda",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,11 @@ CELERY_BEAT_SCHEDULE["messaging-email-daily"] = {
 }
 # Seconds between two checks that a live socket's session or token is still valid.
 MESSAGING_WS_RECHECK_SECONDS = env_int("MESSAGING_WS_RECHECK_SECONDS", 60)
+# Agenda: the day-before reminders (each answer reminded once, by a marker row).
+CELERY_BEAT_SCHEDULE["agenda-reminders"] = {
+    "task": "organising.agenda.tasks.reminders_send_task",
+    "schedule": 900.0,
+}
 # Dues: call each period's dues, remind late members (once per period), and send
 # treasurers their monthly summary. Every job is safe to run twice.
 CELERY_BEAT_SCHEDULE["dues-charges"] = {

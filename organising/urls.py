@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("federation.urls")),
     path("", include("organising.messaging.urls")),
     path("dues/", include("organising.dues.urls")),
+    path("agenda/", include("organising.agenda.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -158,3 +158,67 @@ def test_viewer_is_loaded_in_bounded_queries(
         access.viewer_for(member)
     with django_assert_max_num_queries(0):
         access.viewer_for(member)
+
+
+# --- Agenda: events -----------------------------------------------------------------
+
+
+def test_event_actions_by_owner_cell_sibling_parent_officer_outsider_former_anonymous(
+    tree, make_member
+):
+    """A cell event for the cell alone: the cell's officer who made it runs it; the
+    same cell sees and answers; a sibling cell and an outsider get nothing; the
+    section's officer sees it, runs it (office above) and publishes what is submitted
+    to the section; a former member and anonymous see only public events."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.contrib.auth.models import AnonymousUser
+
+    from organising.agenda import services
+
+    owner = make_member(tree.cell_a1x, roles=[(tree.cell_a1x, Role.Kind.OFFICER)])
+    people = {
+        "owner": owner,
+        "same_cell": make_member(tree.cell_a1x),
+        "sibling_cell": make_member(tree.cell_a1y),
+        "parent_officer": make_member(
+            tree.cell_a2x, roles=[(tree.section_a1, Role.Kind.SECRETARY)]
+        ),
+        "outsider": make_member(tree.cell_b1x),
+        "former": make_member(None),
+        "anonymous": AnonymousUser(),
+    }
+    start = datetime(2026, 12, 10, 19, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    times = {"starts_at": start, "ends_at": start + timedelta(hours=2)}
+    event = services.event_create(
+        by=owner, agenda=tree.cell_a1x, title="Réunion", audience="unit", **times
+    )
+    public = services.event_create(
+        by=owner, agenda=tree.cell_a1x, title="Fête", audience="public", **times
+    )
+
+    def allowed(action, obj):
+        return {name for name, user in people.items() if access.can(user, action, obj)}
+
+    runs = {"owner", "parent_officer"}
+    assert allowed("event.view", event) == {"owner", "same_cell", "parent_officer"}
+    assert allowed("event.rsvp", event) == {"owner", "same_cell", "parent_officer"}
+    assert allowed("event.create", tree.cell_a1x) == runs
+    assert allowed("event.edit", event) == runs
+    assert allowed("event.attendees.view", event) == runs
+    assert allowed("event.submit", event) == runs
+    assert allowed("event.publish", event) == set()
+    assert allowed("event.view", public) == set(people)
+    assert allowed("event.rsvp", public) == set(people) - {"anonymous"}
+    assert allowed("event.rsvp_guest", public) == {"anonymous"}
+    assert allowed("event.rsvp_guest", event) == set()
+
+    services.event_submit(event=event, by=owner)
+    assert allowed("event.publish", event) == {"parent_officer"}
+    visible = {
+        name
+        for name, user in people.items()
+        if type(event).objects.filter(access.visible_filter(user), pk=event.pk)
+    }
+    assert visible == allowed("event.view", event)

@@ -1,0 +1,305 @@
+"""iCalendar (RFC 5545) with the `icalendar` library: feeds and single events out,
+files in.
+
+Out, an event is one VEVENT with its RRULE, its cancelled occurrences as EXDATE and
+each moved occurrence as a VEVENT of the same UID with a RECURRENCE-ID, times in the
+event's zone (its VTIMEZONE is added), so calendars compute the same occurrences as
+the site. In, a file is refused whole when it is not iCalendar or holds more than
+MAX_IMPORT events; otherwise each event is created, skipped (its UID is already in
+the agenda) or rejected with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.translation import gettext as _
+from icalendar import Calendar, vRecur
+from icalendar import Event as VEvent
+
+from federation import access
+from federation.models import Unit
+from organising.audit.services import audit_record
+
+from . import recurrence, services
+from .models import DEFAULT_TIMEZONE, Event, OccurrenceException
+
+MAX_IMPORT = 2000
+MAX_IMPORT_BYTES = 10 * 1024 * 1024
+STATUS_OUT = {
+    "planned": "CONFIRMED",
+    "cancelled": "CANCELLED",
+    "postponed": "TENTATIVE",
+}
+
+
+# --- Out -----------------------------------------------------------------------------
+
+
+def _moment(event: Event, value: datetime) -> datetime | date:
+    local = value.astimezone(ZoneInfo(event.timezone))
+    return local.date() if event.all_day else local
+
+
+def _vevent(event: Event) -> VEvent:
+    vevent = VEvent()
+    vevent.add("uid", event.uid)
+    vevent.add("dtstamp", event.updated_at or timezone.now())
+    vevent.add("summary", event.title)
+    vevent.add("dtstart", _moment(event, event.starts_at))
+    vevent.add("dtend", _moment(event, event.ends_at))
+    vevent.add("status", STATUS_OUT[event.status])
+    vevent.add("categories", [event.kind])
+    vevent.add("url", event.uri)
+    if event.description:
+        vevent.add("description", strip_tags(event.description_html))
+    if event.place:
+        vevent.add("location", event.place)
+    if event.online_url:
+        vevent.add("conference", event.online_url)  # RFC 7986
+    return vevent
+
+
+def _rrule(event: Event) -> vRecur:
+    rule = vRecur.from_ical(event.rrule)
+    if event.all_day and "UNTIL" in rule:
+        # With a DATE start the UNTIL is a DATE too (RFC 5545 3.3.10).
+        rule["UNTIL"] = [_moment(event, rule["UNTIL"][0])]
+    return rule
+
+
+def add_event(calendar: Calendar, event: Event) -> None:
+    vevent = _vevent(event)
+    exceptions = list(event.exceptions.all())
+    if event.rrule:
+        vevent.add("rrule", _rrule(event))
+        cancelled = [e.original_start for e in exceptions if e.cancelled]
+        if cancelled:
+            vevent.add("exdate", [_moment(event, moment) for moment in cancelled])
+    calendar.add_component(vevent)
+    for exception in exceptions if event.rrule else ():
+        if exception.cancelled:
+            continue
+        override = _vevent(event)
+        override["dtstart"] = override.types_factory.for_property("dtstart")(
+            _moment(event, exception.starts_at)
+        )
+        override["dtend"] = override.types_factory.for_property("dtend")(
+            _moment(event, exception.ends_at)
+        )
+        override.add("recurrence-id", _moment(event, exception.original_start))
+        calendar.add_component(override)
+
+
+def calendar_of(events, *, name: str) -> bytes:
+    """A VCALENDAR of `events` (their exceptions prefetched)."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Maillage//Agenda//FR")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", name)
+    for event in events:
+        add_event(calendar, event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def feed_events(events):
+    """What a feed holds: from a month ago to a year ahead."""
+    now = timezone.now()
+    return events.filter(
+        last_end__gt=now - timedelta(days=31), first_start__lt=now + timedelta(days=366)
+    ).order_by("first_start", "pk")
+
+
+# --- In ------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportLine:
+    uid: str
+    title: str
+    outcome: str  # "created", "skipped", "rejected"
+    reason: str = ""
+
+
+def _parse(data: bytes) -> Calendar:
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ValidationError(
+            {"file": _("The file is larger than 10 MB.")}, code="too_large"
+        )
+    if b"BEGIN:VCALENDAR" not in data[:1024].upper():
+        raise ValidationError({"file": _("This is not an iCalendar (.ics) file.")})
+    try:
+        calendar = Calendar.from_ical(data)
+    except (ValueError, IndexError, KeyError, TypeError) as error:
+        raise ValidationError(
+            {"file": _("This iCalendar file does not parse: %(e)s") % {"e": error}}
+        ) from error
+    if calendar.name != "VCALENDAR":
+        raise ValidationError({"file": _("This is not an iCalendar (.ics) file.")})
+    return calendar
+
+
+def _aware(value, default_zone: str) -> tuple[datetime, str, bool]:
+    """(aware datetime, zone name, all day) of a DTSTART/DTEND value."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=ZoneInfo(default_zone)), default_zone, False
+        key = getattr(value.tzinfo, "key", None)
+        return value, key or default_zone, False
+    if isinstance(value, date):
+        tz = ZoneInfo(default_zone)
+        return (
+            datetime(value.year, value.month, value.day, tzinfo=tz),
+            default_zone,
+            True,
+        )
+    raise ValueError("not a date")
+
+
+def import_ics(*, unit: Unit, by, data: bytes) -> list[ImportLine]:
+    """Import an .ics file into the unit's agenda: every event created, skipped as a
+    duplicate of a UID already there, or rejected with the reason. A file that is
+    not iCalendar, or holds more than MAX_IMPORT events, is refused whole."""
+    if not access.can(by, "event.create", unit):
+        raise PermissionDenied("event.create")
+    calendar = _parse(data)
+    vevents = list(calendar.walk("VEVENT"))
+    if len(vevents) > MAX_IMPORT:
+        raise ValidationError(
+            {
+                "file": _(
+                    "The file holds %(n)d events: at most %(max)d are imported at once."
+                )
+                % {"n": len(vevents), "max": MAX_IMPORT}
+            }
+        )
+    masters: dict[str, VEvent] = {}
+    overrides: dict[str, list[VEvent]] = {}
+    lines: list[ImportLine] = []
+    for vevent in vevents:
+        uid = str(vevent.get("uid", "")).strip()
+        if not uid:
+            lines.append(
+                ImportLine("", str(vevent.get("summary", "")), "rejected", _("No UID."))
+            )
+        elif "recurrence-id" in vevent:
+            overrides.setdefault(uid, []).append(vevent)
+        elif uid in masters:
+            lines.append(
+                ImportLine(
+                    uid,
+                    str(vevent.get("summary", "")),
+                    "skipped",
+                    _("The same UID twice in the file."),
+                )
+            )
+        else:
+            masters[uid] = vevent
+    existing = set(
+        Event.objects.filter(unit=unit, uid__in=list(masters)).values_list(
+            "uid", flat=True
+        )
+    )
+    with transaction.atomic():
+        created = 0
+        for uid, vevent in masters.items():
+            title = str(vevent.get("summary", "")).strip()
+            if uid in existing:
+                lines.append(
+                    ImportLine(uid, title, "skipped", _("Already in this agenda."))
+                )
+                continue
+            try:
+                with transaction.atomic():
+                    _import_one(unit, by, uid, vevent, overrides.get(uid, []))
+            except ValidationError as error:
+                reason = "; ".join(
+                    f"{field}: {' '.join(messages)}"
+                    for field, messages in error.message_dict.items()
+                )
+                lines.append(ImportLine(uid, title, "rejected", reason))
+            except (ValueError, TypeError, KeyError) as error:
+                lines.append(ImportLine(uid, title, "rejected", str(error)))
+            else:
+                created += 1
+                lines.append(ImportLine(uid, title, "created"))
+        audit_record(
+            actor=by,
+            action="event.import",
+            target=unit,
+            unit=unit,
+            data={
+                outcome: sum(1 for line in lines if line.outcome == outcome)
+                for outcome in ("created", "skipped", "rejected")
+            },
+        )
+    return lines
+
+
+def _import_one(unit: Unit, by, uid: str, vevent: VEvent, overrides: list) -> Event:
+    if "dtstart" not in vevent:
+        raise ValidationError({"dtstart": _("No start (DTSTART).")})
+    start, zone_name, all_day = _aware(vevent.decoded("dtstart"), DEFAULT_TIMEZONE)
+    if "dtend" in vevent:
+        end = _aware(vevent.decoded("dtend"), zone_name)[0]
+    elif "duration" in vevent:
+        end = start + vevent.decoded("duration")
+    else:
+        end = start + (timedelta(days=1) if all_day else timedelta(hours=1))
+    rrule = vevent["rrule"].to_ical().decode() if "rrule" in vevent else ""
+    status = str(vevent.get("status", "")).upper()
+    description = str(vevent.get("description", ""))
+    event = services.event_create(
+        by=by,
+        agenda=unit,
+        uid=uid,
+        title=str(vevent.get("summary", "")).strip()[:200],
+        description=description[:10000],
+        starts_at=start,
+        ends_at=end,
+        timezone_name=zone_name,
+        all_day=all_day,
+        place=str(vevent.get("location", ""))[:300],
+        rrule=rrule,
+        audit=False,
+    )
+    if event.rrule:
+        tz = ZoneInfo(zone_name)
+        exdates = vevent.get("exdate", [])
+        for group in exdates if isinstance(exdates, list) else [exdates]:
+            for item in group.dts:
+                moment = _aware(item.dt, zone_name)[0].astimezone(UTC)
+                OccurrenceException.objects.get_or_create(
+                    event=event, original_start=moment, defaults={"cancelled": True}
+                )
+        for override in overrides:
+            original = _aware(override.decoded("recurrence-id"), zone_name)[0]
+            new_start = _aware(override.decoded("dtstart"), zone_name)[0]
+            new_end = (
+                _aware(override.decoded("dtend"), zone_name)[0]
+                if "dtend" in override
+                else new_start + event.duration
+            )
+            OccurrenceException.objects.update_or_create(
+                event=event,
+                original_start=original.astimezone(UTC),
+                defaults={
+                    "starts_at": new_start.astimezone(tz),
+                    "ends_at": new_end.astimezone(tz),
+                },
+            )
+        event.first_start, event.last_end = recurrence.span(
+            event, event.exceptions.all()
+        )
+        event.save(update_fields=["first_start", "last_end"])
+    if status == "CANCELLED":
+        Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
+    return event

@@ -1,0 +1,203 @@
+"""Reads of the agenda: which events an agenda holds, their occurrences in a range,
+the member's answers and the counts per answer.
+
+A range costs a fixed number of queries whatever the number of events: the events
+(with their units), their exceptions, the member's answers, the counts. Occurrences
+are expanded in Python (`recurrence.expand`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from federation import access
+from federation.models import Audience, Unit
+
+from . import recurrence
+from .models import Event, Rsvp
+
+MAX_RANGE = timedelta(days=400)  # a year and a bit: the feeds' span
+
+
+def _in_range(queryset: QuerySet, start: datetime, end: datetime) -> QuerySet:
+    return queryset.filter(first_start__lt=end, last_end__gt=start)
+
+
+def _base(user) -> QuerySet:
+    return (
+        Event.objects.filter(access.visible_filter(user))
+        .select_related("unit", "group", "audience_unit", "audience_group")
+        .prefetch_related("exceptions")
+    )
+
+
+def mine(user) -> QuerySet:
+    """My agenda: the events of my units (my cell and every unit above it, among
+    those I may see: what they address to "this unit and below", the party or the
+    public), what was published for one of them, my groups, the units where I hold
+    an office, and every event I answered."""
+    viewer = access.viewer_for(user)
+    units = set(viewer.home_chain_ids) | set(viewer.office_unit_ids)
+    condition = Q(unit_id__in=units) | Q(audience_unit_id__in=units)
+    if viewer.group_ids:
+        condition |= Q(group_id__in=viewer.group_ids)
+    if viewer.user_id is not None:
+        condition |= Q(
+            pk__in=Rsvp.objects.filter(user_id=viewer.user_id).values("event_id")
+        )
+    return _base(user).filter(condition)
+
+
+def of_unit(user, unit: Unit) -> QuerySet:
+    """A unit's agenda: its own events and what the units above it address to "this
+    unit and below", among what `user` may see."""
+    above = Unit.objects.filter(path__in=[*unit.ancestor_paths, unit.path])
+    return _base(user).filter(
+        Q(unit=unit)
+        | Q(audience=Audience.UNIT_TREE, audience_unit__in=above)
+        | Q(audience_unit=unit)
+    )
+
+
+def public(user) -> QuerySet:
+    return _base(user).filter(audience=Audience.PUBLIC)
+
+
+@dataclass
+class Agenda:
+    """Occurrences in a range, with the member's answers and the counts."""
+
+    user: object
+    start: datetime
+    end: datetime
+    occurrences: list[recurrence.Occurrence]
+    answers: dict = field(default_factory=dict)  # (event pk, original start) -> Rsvp
+    counts: dict = field(default_factory=dict)  # (event pk, original start) -> dict
+
+    def item(self, occurrence) -> Item:
+        key = (occurrence.event.pk, occurrence.original_start)
+        return Item(
+            occurrence,
+            self.answers.get(key),
+            self.counts.get(key, {}),
+            can_rsvp=access.can(self.user, "event.rsvp", occurrence.event),
+        )
+
+    @property
+    def items(self) -> list[Item]:
+        return [self.item(occurrence) for occurrence in self.occurrences]
+
+    def by_day(self, tz) -> dict[date, list[Item]]:
+        days: dict[date, list[Item]] = defaultdict(list)
+        for item in self.items:
+            days[item.occurrence.start.astimezone(tz).date()].append(item)
+        return days
+
+
+@dataclass(frozen=True)
+class Item:
+    """What a card shows: an occurrence, my answer to it, the counts per answer."""
+
+    occurrence: recurrence.Occurrence
+    answer: Rsvp | None
+    counts: dict
+    can_rsvp: bool = False
+
+
+def agenda(
+    user,
+    events: QuerySet,
+    *,
+    start: datetime,
+    end: datetime,
+    kind: str | None = None,
+    unit: Unit | None = None,
+    with_counts: bool = True,
+) -> Agenda:
+    """The occurrences of `events` in [start, end), filtered by kind and by the unit
+    whose agenda holds them (that unit and below)."""
+    end = min(end, start + MAX_RANGE)
+    events = _in_range(events, start, end)
+    if kind:
+        events = events.filter(kind=kind)
+    if unit is not None:
+        events = events.filter(
+            Q(unit__path__startswith=unit.path)
+            | Q(group__unit__path__startswith=unit.path)
+        )
+    occurrences = recurrence.expand(events, start, end)
+    result = Agenda(user=user, start=start, end=end, occurrences=occurrences)
+    if not occurrences:
+        return result
+    event_ids = {o.event.pk for o in occurrences}
+    starts = {o.original_start for o in occurrences}
+    if user.is_authenticated:
+        for rsvp in Rsvp.objects.filter(
+            user=user, event_id__in=event_ids, occurrence_start__in=starts
+        ):
+            result.answers[(rsvp.event_id, rsvp.occurrence_start)] = rsvp
+    if with_counts:
+        result.counts = answer_counts(event_ids, starts)
+    return result
+
+
+def answer_counts(event_ids, starts) -> dict:
+    """{(event pk, occurrence start): {"going": n, "maybe": n, "not_going": n,
+    "waiting": n}} over answers in force (guests once confirmed)."""
+    counts: dict = defaultdict(dict)
+    rows = (
+        Rsvp.objects.filter(event_id__in=event_ids, occurrence_start__in=starts)
+        .exclude(user__isnull=True, confirmed_at__isnull=True)
+        .values("event_id", "occurrence_start", "answer", "waiting")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        key = "waiting" if row["waiting"] else row["answer"]
+        counts[(row["event_id"], row["occurrence_start"])][key] = row["n"]
+    return counts
+
+
+def next_occurrences(user, *, limit: int = 5) -> Agenda:
+    """What comes next in my agenda (the home page's block): the next 60 days."""
+    now = timezone.now()
+    found = agenda(user, mine(user), start=now, end=now + timedelta(days=60))
+    found.occurrences = [
+        o for o in found.occurrences if o.event.status != Event.Status.CANCELLED
+    ][:limit]
+    return found
+
+
+def month_bounds(day: date, tz) -> tuple[datetime, datetime, list[list[date]]]:
+    """The weeks (Monday first) covering `day`'s month, and their span."""
+    first = day.replace(day=1)
+    next_month = (first + timedelta(days=32)).replace(day=1)
+    grid_start = first - timedelta(days=first.weekday())
+    grid_end = next_month + timedelta(days=(7 - next_month.weekday()) % 7)
+    days = [grid_start + timedelta(days=n) for n in range((grid_end - grid_start).days)]
+    weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
+    return _at_midnight(grid_start, tz), _at_midnight(grid_end, tz), weeks
+
+
+def week_bounds(day: date, tz) -> tuple[datetime, datetime, list[date]]:
+    monday = day - timedelta(days=day.weekday())
+    days = [monday + timedelta(days=n) for n in range(7)]
+    return _at_midnight(monday, tz), _at_midnight(monday + timedelta(days=7), tz), days
+
+
+def _at_midnight(day: date, tz) -> datetime:
+    return datetime.combine(day, time.min, tz)
+
+
+def attendees(event: Event, original_start: datetime) -> QuerySet:
+    """Everyone who answered one occurrence, in the order they answered."""
+    return (
+        Rsvp.objects.filter(event=event, occurrence_start=original_start)
+        .select_related("user")
+        .order_by("answered_at", "pk")
+    )
