@@ -102,6 +102,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
+    # The site's 404 page (not Django's debug page) under DEBUG too: organising/errors.py
+    "organising.errors.SiteNotFoundMiddleware",
+    "organising.ratelimits.RateLimitMiddleware",
 if not DEBUG:  # in development runserver serves static files itself
     MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
