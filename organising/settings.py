@@ -100,11 +100,10 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-]
-
     # The site's 404 page (not Django's debug page) under DEBUG too: organising/errors.py
     "organising.errors.SiteNotFoundMiddleware",
-    "organising.ratelimits.RateLimitMiddleware",
+]
+
 if not DEBUG:  # in development runserver serves static files itself
     MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
