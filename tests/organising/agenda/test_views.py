@@ -229,3 +229,62 @@ def test_plain_member_may_not_open_the_create_form(tree, member, client_as):
         reverse("agenda:event_create") + f"?unit={tree.cell_a1x.slug}"
     )
     assert response.status_code == 403
+
+
+def test_organiser_sees_attendees_with_times_and_exports_csv(
+    tree, member, make_member, cell_secretary, client_as, make_event
+):
+    from organising.audit.models import AuditEntry
+
+    event = make_event(audience="public")
+    services.rsvp_answer(event=event, user=member, answer="going")
+    guest = services.rsvp_guest_request(
+        event=event, name="=HYPERLINK(1)", email="g@example.org"
+    )
+    from organising.agenda.models import Rsvp as R
+
+    R.objects.filter(pk=guest.pk).update(confirmed_at=timezone.now())
+    url = reverse("agenda:attendees", args=[event.public_id])
+    assert client_as(member).get(url).status_code == 403
+    page = client_as(cell_secretary).get(url).content.decode()
+    assert member.display_name in page and "=HYPERLINK(1)" in page
+    response = client_as(cell_secretary).get(url + "?format=csv")
+    body = response.content.decode("utf-8")
+    assert body.startswith("\ufeff")
+    assert "'=HYPERLINK(1)" in body
+    assert member.email in body
+    assert AuditEntry.objects.filter(action="csv.export").exists()
+
+
+def test_guest_rsvp_page_flow(client, make_event, mailoutbox):
+    event = make_event(audience="public", title="Fête publique")
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "Send me the link" in page
+    with_callbacks = client.post(
+        reverse("agenda:rsvp_guest", args=[event.public_id]),
+        {"name": "Ana", "email": "ana@example.org"},
+    )
+    assert with_callbacks.status_code == 200
+    assert "Check your e-mail" in with_callbacks.content.decode()
+
+
+def test_guests_are_never_shown_to_other_visitors(client, make_event):
+    event = make_event(audience="public")
+    rsvp = services.rsvp_guest_request(
+        event=event, name="Ana Secret", email="ana@example.org"
+    )
+    from organising.agenda.models import Rsvp as R
+
+    R.objects.filter(pk=rsvp.pk).update(confirmed_at=timezone.now())
+    page = client.get(event.get_absolute_url()).content.decode()
+    assert "Ana Secret" not in page and "ana@example.org" not in page
+    assert "1 going" in page
+    url = reverse("agenda:attendees", args=[event.public_id])
+    assert client.get(url).status_code == 302  # to the login page
+
+
+def test_feed_page_shows_the_new_address_once(member, client_as):
+    client = client_as(member)
+    page = client.post(reverse("agenda:feed")).content.decode()
+    assert "/agenda/feed/" in page and ".ics" in page
+    assert ".ics" not in client.get(reverse("agenda:feed")).content.decode()
