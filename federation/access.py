@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
+from django.apps import apps
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -42,6 +43,8 @@ UNIT_ACTIONS: dict[str, frozenset[str]] = {
     "dues.bracket_view": frozenset({TREASURER}),
     "dues.mandate_view": frozenset({TREASURER}),
     "audit.view": frozenset({SECRETARY}),
+    # Assign or end an office in the unit or below.
+    "member.role": frozenset({SECRETARY}),
 }
 
 
@@ -143,9 +146,11 @@ def _viewer_from_database(user) -> Viewer:
             ).values_list("unit__path", "kind", "unit_id")
             offices = tuple((path, kind) for path, kind, _ in rows)
             office_unit_ids = frozenset(unit_id for *_, unit_id in rows)
-        for group_id, is_admin in GroupMembership.objects.filter(
+        for group_id, is_admin, welcomes in GroupMembership.objects.filter(
             user_id=user.pk, status=GroupMembership.Status.ACTIVE
-        ).values_list("group_id", "is_admin"):
+        ).values_list("group_id", "is_admin", "group__sympathisers_welcome"):
+            if status != Membership.Status.ADHERENT and not welcomes:
+                continue  # an adherent demoted to sympathiser leaves adherent groups
             group_ids.add(group_id)
             if is_admin:
                 admin_group_ids.add(group_id)
@@ -263,6 +268,12 @@ def can(user, action: str, obj: Model | None = None) -> bool:
         )
     if action in EVENT_ACTIONS:
         return _event_action(user, viewer, action, obj)
+    if action in POST_ACTIONS:
+        return obj is not None and _post_action(user, viewer, action, obj)
+    if action in GROUP_ACTIONS:
+        return obj is not None and _group_action(user, viewer, action, obj)
+    if action in CONVERSATION_ACTIONS:
+        return _conversation_action(user, viewer, action, obj)
     raise ValueError(f"Unknown action {action!r}")
 
 
@@ -400,3 +411,267 @@ def _event_action(user, viewer: Viewer, action: str, obj) -> bool:
             and viewer.holds_office(obj.submitted_to, _AGENDA_OFFICES)
         )
     return False
+
+
+# --- Posts and threads -------------------------------------------------------------
+#
+# A post carries `AudienceFields`, an author and, for a reply, its thread's root. These
+# actions read only the object and the viewer, except for blocks (one small query per
+# request, kept on the user object).
+
+POST_ACTIONS = frozenset(
+    {
+        "post.view",  # open its page, its permalink, the API detail
+        "post.see_hidden",  # read a hidden post's body and the reason it was hidden
+        "post.edit",
+        "post.delete",
+        "post.reply",
+        "post.react",
+        "post.boost",
+        "post.report",
+        "post.relay",  # relay it to a unit above (see `relay_units`)
+    }
+)
+# A relay reaches the audience of a unit above the post's: a post addressed to the
+# officers only, or to a group, is never relayed (it would reach people it was not for).
+RELAYABLE_AUDIENCES = frozenset(
+    {Audience.PUBLIC, Audience.PARTY, Audience.UNIT, Audience.UNIT_TREE}
+)
+_WRITERS = frozenset({"adherent", "sympathiser"})
+
+
+def content_filter(user, *, threads: bool = False) -> Q:
+    """The posts `user` may see: `visible_filter`, plus what they wrote (a report to
+    the officers is not hidden from the member who wrote it). With `threads`, also the
+    replies in officers-only threads they started, while they are an adherent (the
+    officers answer them there); it joins the root, so only thread reads ask for it."""
+    visible = visible_filter(user)
+    if not user.is_authenticated or visible == Q():
+        return visible
+    visible |= Q(author_id=user.pk)
+    if threads and viewer_for(user).is_adherent:
+        visible |= Q(audience=Audience.OFFICERS, root__author_id=user.pk)
+    return visible
+
+
+def blocker_ids(user) -> frozenset[int]:
+    """Members who blocked `user` (one query, kept on the user object for the
+    request; `relation_set` drops it)."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_blocker_ids", None)
+    if cached is None:
+        relation = apps.get_model("messaging", "Relation")
+        cached = frozenset(
+            relation.objects.filter(
+                target_id=user.pk, kind=relation.Kind.BLOCK
+            ).values_list("owner_id", flat=True)
+        )
+        user._blocker_ids = cached
+    return cached
+
+
+def _in_post_audience(viewer: Viewer, post) -> bool:
+    group = _Ref(post.audience_group_id) if post.audience_group_id else None
+    unit = post.audience_unit if post.audience_unit_id else None
+    return viewer.sees(post.audience, unit, group)
+
+
+def _answers_author(viewer: Viewer, post) -> bool:
+    """`post` is in an officers-only thread that the (adherent) viewer started."""
+    if post.audience != Audience.OFFICERS or not viewer.is_adherent:
+        return False
+    if post.root_id is None or post.root_id == post.pk:
+        return False
+    return post.root.author_id == viewer.user_id
+
+
+def _moderates(viewer: Viewer, post) -> bool:
+    unit = post.moderation_unit
+    return unit is not None and viewer.holds_office(
+        unit, UNIT_ACTIONS["content.moderate"]
+    )
+
+
+def _post_action(user, viewer: Viewer, action: str, post) -> bool:
+    own = viewer.user_id is not None and post.author_id == viewer.user_id
+    if action == "post.see_hidden":
+        return own or _moderates(viewer, post)
+    if action == "post.delete":
+        return own
+    if action == "post.edit":
+        return own and not post.is_removed and viewer.status != "former"
+    if action == "post.relay":
+        return bool(relay_units(user, post))
+    in_audience = (
+        own or _in_post_audience(viewer, post) or _answers_author(viewer, post)
+    )
+    if not in_audience or (not own and post.author_id in blocker_ids(user)):
+        return False
+    if action == "post.view":
+        if post.hidden_at is not None and not (own or _moderates(viewer, post)):
+            return False
+        return post.deleted_at is None or bool(post.reply_count)
+    # Writing about a post: current members only, on a post still shown.
+    if post.is_removed or not (viewer.status in _WRITERS or viewer.is_superuser):
+        return False
+    if action == "post.boost":
+        return post.parent_id is None
+    return action in ("post.reply", "post.react", "post.report")
+
+
+def relay_units(user, post) -> list[Unit]:
+    """The units `user` may relay `post` to: those strictly above the post's unit
+    where they hold an office that relays, if its audience may be relayed at all
+    (`RELAYABLE_AUDIENCES`) and they see it."""
+    kind = getattr(post, "kind", "post")
+    original = post.shared if kind == "relay" and post.shared_id else post
+    if kind == "boost" or original.parent_id or original.is_removed:
+        return []
+    if original.audience not in RELAYABLE_AUDIENCES or original.unit_id is None:
+        return []
+    viewer = viewer_for(user)
+    if not (_in_post_audience(viewer, original) or original.author_id == user.pk):
+        return []
+    source = original.unit
+    candidates = Unit.objects.filter(path__in=source.ancestor_paths).order_by("path")
+    kinds = UNIT_ACTIONS["content.relay"]
+    return [unit for unit in candidates if viewer.holds_office(unit, kinds)]
+
+
+# --- Groups -------------------------------------------------------------------------
+
+GROUP_ACTIONS = frozenset({"group.timeline.view", "group.members.view"})
+
+
+def _group_action(user, viewer: Viewer, action: str, group) -> bool:
+    """A group's posts and its member list are for its active members (a pending
+    request is not membership), its admins and the officers above it."""
+    if viewer.is_superuser or group.pk in viewer.group_ids:
+        return True
+    if action == "group.members.view":
+        return can(user, "group.manage", group)
+    return False
+
+
+# --- Private conversations ---------------------------------------------------------
+
+CONVERSATION_ACTIONS = frozenset(
+    {
+        "conversation.start",  # start one (obj: None)
+        "conversation.list",  # have a conversations page at all (obj: None)
+        "conversation.read",  # read a conversation one takes part in
+        "conversation.write",  # write in it
+        "member.message",  # write to this member (obj: the account)
+    }
+)
+
+
+def reads_conversations(viewer: Viewer) -> bool:
+    """Current members read the conversations they take part in; a former member
+    keeps only their own data (a live socket asks this of its loaded viewer)."""
+    return viewer.status in _WRITERS or viewer.is_superuser
+
+
+def _conversation_action(user, viewer: Viewer, action: str, obj) -> bool:
+    if action == "conversation.start":
+        return viewer.is_adherent or viewer.is_superuser
+    if action == "conversation.list":
+        return reads_conversations(viewer)
+    if obj is None:
+        return False
+    if action == "conversation.write":
+        return (viewer.is_adherent or viewer.is_superuser) and _conversation_action(
+            user, viewer, "conversation.read", obj
+        )
+    if action == "member.message":
+        # Both see each other, the other account is active, and neither blocked.
+        if obj.pk == viewer.user_id:
+            return False
+        if not (can(user, "member.view", obj) and can(obj, "member.view", user)):
+            return False
+        if not obj.is_active:
+            return False
+        return obj.pk not in blocker_ids(user) and user.pk not in blocker_ids(obj)
+    # conversation.read: a participant who is still a member.
+    if not reads_conversations(viewer):
+        return False
+    participant = getattr(obj, "viewer_participant", None)
+    if participant is not None and participant.user_id == viewer.user_id:
+        return participant.left_at is None
+    participants = apps.get_model("messaging", "Participant")
+    return participants.objects.filter(
+        conversation_id=obj.pk, user_id=viewer.user_id, left_at__isnull=True
+    ).exists()
+
+
+# --- Who holds a right (for notifications and navigation) ------------------------
+
+
+def office_holders(action: str, unit: Unit) -> dict[str, list[int]]:
+    """The accounts whose office grants the unit action `action` on `unit`, by the
+    path of the unit where they hold it (the unit or one above). An office counts only
+    while its holder is an active adherent, as in `viewer_for`."""
+    role = apps.get_model("members", "Role")
+    membership = apps.get_model("members", "Membership")
+    adherents = membership.objects.current().filter(status=membership.Status.ADHERENT)
+    rows = role.objects.filter(
+        unit__path__in=[*unit.ancestor_paths, unit.path],
+        kind__in=UNIT_ACTIONS[action],
+        ended_on__isnull=True,
+        user__is_active=True,
+        user_id__in=adherents.values("user_id"),
+    ).values_list("unit__path", "user_id")
+    by_path: dict[str, list[int]] = {}
+    for path, user_id in rows:
+        by_path.setdefault(path, []).append(user_id)
+    return by_path
+
+
+def can_somewhere(user_or_viewer, action: str) -> bool:
+    """Whether an office somewhere grants the unit action `action` (the navigation
+    shows the pages of that office; no query once the viewer is loaded)."""
+    viewer = (
+        user_or_viewer
+        if isinstance(user_or_viewer, Viewer)
+        else viewer_for(user_or_viewer)
+    )
+    kinds = UNIT_ACTIONS[action]
+    return viewer.is_superuser or any(kind in kinds for _path, kind in viewer.offices)
+
+
+def current_member_ids() -> QuerySet:
+    """Ids of the accounts with a current membership (adherent or sympathiser), as a
+    subquery: what is sent to members (e-mail digests) goes to them only."""
+    membership = apps.get_model("members", "Membership")
+    return membership.objects.current().values("user_id")
+
+
+# --- Members in one's units ---------------------------------------------------------
+
+
+def membership_in_scope_or_404(user, action: str, public_id):
+    """The current membership (with user and unit) of the member with `public_id`
+    if `user` may do `action` in its unit; 404 otherwise, the same answer whether
+    the id is unknown, a former member or someone outside the user's units."""
+    membership_model = apps.get_model("members", "Membership")
+    try:
+        membership = (
+            membership_model.objects.current()
+            .select_related("user", "unit")
+            .filter(user__public_id=public_id)
+            .first()
+        )
+    except (ValueError, TypeError, ValidationError):
+        raise Http404 from None
+    if membership is None or not can(user, action, membership.unit):
+        raise Http404
+    return membership
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """An object known by its primary key only (what `Viewer.sees` needs of a
+    group)."""
+
+    pk: int

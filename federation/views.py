@@ -108,6 +108,8 @@ def group_detail(request, slug: str):
     if request.user.is_authenticated:
         mine = group.memberships.filter(user=request.user).first()
     can_manage = access.can(request.user, "group.manage", group)
+    # A pending request to join is not membership: the list stays closed to it.
+    sees_members = access.can(request.user, "group.members.view", group)
     memberships = group.memberships.select_related("user").order_by(
         "user__display_name"
     )
@@ -120,7 +122,7 @@ def group_detail(request, slug: str):
             "can_manage": can_manage,
             "can_join": access.can(request.user, "group.join", group),
             "members": memberships.filter(status="active")[:200]
-            if mine or can_manage
+            if sees_members
             else [],
             "pending": memberships.filter(status="pending") if can_manage else [],
         },

@@ -1,6 +1,5 @@
 """The members API: me, unit members for officers, invitations, transfers, tokens."""
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -11,7 +10,7 @@ from federation import access
 from federation.models import Unit
 
 from . import selectors, services
-from .models import Membership, User
+from .models import User
 from .serializers import (
     InvitationCreateSerializer,
     InvitationSerializer,
@@ -101,19 +100,14 @@ class Invitations(APIView):
         )
 
 
-def _current_membership_in_scope(request, action: str, public_id) -> Membership:
-    membership = selectors.current_membership(public_id)
-    if membership is None or not access.can(request.user, action, membership.unit):
-        raise Http404
-    return membership
-
-
 class MembershipTransfer(APIView):
     """Move a member to another cell; the secretary must administer both cells."""
 
     @extend_schema(request=TransferSerializer, responses={201: MembershipSerializer})
     def post(self, request, public_id):
-        membership = _current_membership_in_scope(request, "member.transfer", public_id)
+        membership = access.membership_in_scope_or_404(
+            request.user, "member.transfer", public_id
+        )
         serializer = TransferSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         new = services.membership_transfer(
@@ -129,7 +123,9 @@ class MembershipEnd(APIView):
 
     @extend_schema(request=None, responses=MembershipSerializer)
     def post(self, request, public_id):
-        membership = _current_membership_in_scope(request, "member.end", public_id)
+        membership = access.membership_in_scope_or_404(
+            request.user, "member.end", public_id
+        )
         ended = services.membership_end(member=membership.user, by=request.user)
         return Response(MembershipSerializer(ended).data)
 

@@ -293,11 +293,7 @@ def unit_invite(request, slug: str):
 
 
 def _member_in_my_units(request, action: str, public_id) -> tuple[User, Membership]:
-    """The member and their current membership if it lies in a unit where the user may
-    do `action`; 404 otherwise (the member's existence does not leak)."""
-    membership = selectors.current_membership(public_id)
-    if membership is None or not access.can(request.user, action, membership.unit):
-        raise Http404
+    membership = access.membership_in_scope_or_404(request.user, action, public_id)
     return membership.user, membership
 
 

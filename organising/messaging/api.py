@@ -115,7 +115,7 @@ class GroupTimeline(TimelineView):
 
     def timeline(self, request, slug, **kwargs):
         group = get_object_or_404(Group, slug=slug)
-        if group.pk not in access.viewer_for(request.user).group_ids:
+        if not access.can(request.user, "group.timeline.view", group):
             raise Http404
         return selectors.timeline_group(request.user, group, **kwargs)
 

@@ -29,7 +29,7 @@ from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare
 
 from federation import access
-from federation.models import Audience
+from federation.models import Audience, Group
 from members.models import ApiToken, User
 from organising.live import user_group
 
@@ -260,6 +260,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send(text_data=event["frame"])
 
     async def conv_message(self, event):
+        if not access.reads_conversations(self.viewer):
+            return  # a former member's socket hears no more conversations
         await self.send_json(
             {
                 "type": "message.new",
@@ -394,7 +396,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if stream == "unit":
             return [broadcast.unit_group(ref)]
         if stream == "group":
-            if ref not in viewer.group_ids and not viewer.is_superuser:
+            if not access.can(self.user, "group.timeline.view", Group(pk=ref)):
                 return None
             return [broadcast.group_group(ref)]
         if stream == "tag":
@@ -413,6 +415,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         return None
 
     def _conversation_others(self, conversation_id: int) -> list[int] | None:
+        if not access.reads_conversations(self.viewer):
+            return None
         rows = list(
             Participant.objects.filter(
                 conversation_id=conversation_id, left_at__isnull=True

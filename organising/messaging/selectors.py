@@ -142,12 +142,8 @@ def _silenced_authors(user) -> Q:
 
 
 def visible_to(user) -> Q:
-    """The policy's visibility filter; an author also always sees what they wrote
-    (a report to the officers is not hidden from the member who wrote it)."""
-    visible = access.visible_filter(user)
-    if user.is_authenticated and visible != Q():
-        visible |= Q(author_id=user.pk)
-    return visible
+    """The posts the user may see (`access.content_filter`)."""
+    return access.content_filter(user)
 
 
 def _timeline_rows(user, scope: Q) -> QuerySet:
@@ -504,15 +500,28 @@ class Thread:
     focus: Post
     replies: list[tuple[Post, int]]  # (reply, depth) in reading order
     truncated: bool
+    # False when the viewer may not see the root (a former member's own old reply
+    # to a cell-only post): the page shows a placeholder in its place.
+    root_visible: bool = True
+
+
+def _mark_rights(user, post: Post) -> None:
+    """What the viewer may do with the post, for its page and the API (`access`)."""
+    post.may_edit = access.can(user, "post.edit", post)
+    post.may_delete = access.can(user, "post.delete", post)
+    post.may_see_hidden = post.hidden_at is None or access.can(
+        user, "post.see_hidden", post
+    )
 
 
 def thread_for(user, post: Post) -> Thread:
     """The conversation a post belongs to: its root and replies (as a tree, in reading
     order, nesting shown up to four levels), bounded."""
     root = post.root if post.root_id and post.root_id != post.pk else post
+    root_visible = root is post or access.can(user, "post.view", root)
     rows = list(
         Post.objects.filter(root_id=root.pk, parent__isnull=False)
-        .filter(visible_to(user))
+        .filter(access.content_filter(user, threads=True))
         .exclude(_silenced_authors(user))
         .select_related(*POST_RELATED)
         .order_by("created", "id")[: THREAD_LIMIT + 1]
@@ -520,6 +529,8 @@ def thread_for(user, post: Post) -> Thread:
     truncated = len(rows) > THREAD_LIMIT
     rows = rows[:THREAD_LIMIT]
     decorate([root, *rows], user)
+    for item in (root, *rows):
+        _mark_rights(user, item)
     children: dict[int, list[Post]] = {}
     for reply in rows:
         children.setdefault(reply.parent_id, []).append(reply)
@@ -531,28 +542,28 @@ def thread_for(user, post: Post) -> Thread:
             walk(child.pk, depth + 1)
 
     walk(root.pk, 1)
-    return Thread(root=root, focus=post, replies=ordered, truncated=truncated)
+    return Thread(
+        root=root,
+        focus=post,
+        replies=ordered,
+        truncated=truncated,
+        root_visible=root_visible,
+    )
 
 
 def get_post_or_404(user, pk) -> Post:
-    """A post the user may see, or 404 (missing or not visible alike). A hidden post
-    is seen only by its author (with the reason) and by the officers who moderate it;
-    a deleted one only as the placeholder that keeps its thread's replies together."""
+    """A post the user may see ("post.view"), or 404 (missing or not visible
+    alike)."""
     rows = Post.objects.select_related(
         *POST_RELATED, "audience_unit", "hidden_by", "root"
-    ).filter(visible_to(user))
+    ).filter(access.content_filter(user, threads=True))
     try:
         post = rows.get(pk=pk)
     except (Post.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if post.deleted_at is not None and not post.reply_count:
+    if not access.can(user, "post.view", post):
         raise Http404
-    if (
-        post.hidden_at is not None
-        and post.author_id != user.pk
-        and not access.can(user, "content.moderate", post.moderation_unit)
-    ):
-        raise Http404
+    _mark_rights(user, post)
     return post
 
 
@@ -560,7 +571,7 @@ def people_to_write_to(user, query: str, *, limit: int = 20) -> list[User]:
     """Members whose name contains `query` and with whom `user` may start a
     conversation (they see each other, neither blocked the other), by name."""
     query = query.strip()
-    if len(query) < 2:
+    if len(query) < 2 or not access.can(user, "conversation.start"):
         return []
     blocked = Relation.objects.filter(kind=Relation.Kind.BLOCK)
     return list(
@@ -579,7 +590,10 @@ def people_to_write_to(user, query: str, *, limit: int = 20) -> list[User]:
 def conversations_for(
     user, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
 ) -> Page:
-    """The user's conversations, latest activity first, with their unread counts."""
+    """The user's conversations, latest activity first, with their unread counts
+    (none for a former member: `conversation.list`)."""
+    if not access.can(user, "conversation.list"):
+        return Page(items=[], next_cursor=None)
     rows = (
         Participant.objects.filter(user_id=user.pk, left_at__isnull=True)
         .select_related("conversation")
@@ -625,6 +639,9 @@ def conversation_for_participant(user, pk) -> Conversation:
     except (Participant.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
     conversation = participant.conversation
+    conversation.viewer_participant = participant
+    if not access.can(user, "conversation.read", conversation):
+        raise Http404
     conversation.unread = participant.unread
     conversation.people = [
         p.user

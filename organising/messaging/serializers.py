@@ -141,12 +141,25 @@ class PostSerializer(serializers.ModelSerializer):
     def get_hidden_reason(self, post) -> str | None:
         return post.hidden_reason if post.hidden_at else None
 
+    def to_representation(self, post):
+        data = super().to_representation(post)
+        # A hidden post reads as a placeholder except for those the policy lets see
+        # it ("post.see_hidden", marked by the selector that loaded it).
+        if post.hidden_at is not None and not getattr(post, "may_see_hidden", False):
+            data.update(body="", body_html="", images=[], hidden_reason=None)
+        return data
+
 
 class ThreadSerializer(serializers.Serializer):
     post = PostSerializer(source="focus")
-    root = PostSerializer()
+    root = serializers.SerializerMethodField()
     replies = serializers.SerializerMethodField()
     truncated = serializers.BooleanField()
+
+    @extend_schema_field(PostSerializer(allow_null=True))
+    def get_root(self, thread):
+        """Null when the viewer may not see the post the thread answers."""
+        return PostSerializer(thread.root).data if thread.root_visible else None
 
     @extend_schema_field(PostSerializer(many=True))
     def get_replies(self, thread):

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from federation import access
 from federation.models import Audience, Group, Unit
-from members.models import Role, User
+from members.models import User
 from organising.audit.services import audit_record
 
 from . import broadcast, pagecache
@@ -202,22 +202,19 @@ def post_create(
         )
     cleaned_images = [image_clean(upload) for upload in images]
     if parent is not None:
-        if (
-            not access.in_audience(
-                author, parent.audience, parent.audience_unit, parent.audience_group
-            )
-            or parent.deleted_at is not None
-        ):
+        if parent.deleted_at is not None:
             raise Http404
         if parent.hidden_at is not None:
             raise ValidationError(
                 {"parent": _("This post is hidden: it takes no replies.")}
             )
+        if not access.can(author, "post.view", parent):
+            raise Http404
+        if not access.can(author, "post.reply", parent):
+            raise PermissionDenied(_("You may not reply here."))
         audience = parent.audience
         audience_unit, audience_group = parent.audience_unit, parent.audience_group
         unit = parent.unit
-        if not access.in_audience(author, audience, audience_unit, audience_group):
-            raise PermissionDenied(_("You may not reply here."))
     else:
         _check_audience(
             author=author, audience=audience, unit=audience_unit, group=audience_group
@@ -309,10 +306,10 @@ def _silenced(owner_id: int, target_id: int) -> bool:
 def post_edit(*, post: Post, by: User, body: str) -> Post:
     """The author rewrites a post within 15 minutes; it then shows "edited"."""
     post = Post.objects.select_for_update().get(pk=post.pk)
-    if post.author_id != by.pk:
-        raise PermissionDenied(_("Only the author can edit a post."))
     if post.is_removed:
         raise Http404
+    if not access.can(by, "post.edit", post):
+        raise PermissionDenied(_("Only the author can edit a post."))
     if not post.is_editable_now:
         raise ValidationError({"body": _("A post can be edited for 15 minutes only.")})
     body = _clean_body(
@@ -340,7 +337,7 @@ def post_edit(*, post: Post, by: User, body: str) -> Post:
 def post_delete(*, post: Post, by: User) -> Post:
     """The author deletes a post; replies stay, under a "deleted" placeholder."""
     post = Post.objects.select_for_update().get(pk=post.pk)
-    if post.author_id != by.pk:
+    if not access.can(by, "post.delete", post):
         raise PermissionDenied(_("Only the author can delete a post."))
     if post.deleted_at is not None:
         return post
@@ -410,19 +407,11 @@ def post_unhide(*, post: Post, by: User) -> Post:
 
 
 def _moderators_of(unit: Unit | None) -> list[int]:
-    """Officers who moderate `unit`: those of the nearest unit up that has any."""
+    """Who is told of a report: among those the policy lets moderate `unit`, the
+    officers of the nearest unit up (those above see it on their reports page)."""
     if unit is None:
         return []
-    kinds = access.UNIT_ACTIONS["content.moderate"]
-    rows = Role.objects.filter(
-        unit__path__in=[*unit.ancestor_paths, unit.path],
-        kind__in=kinds,
-        ended_on__isnull=True,
-        user__is_active=True,
-    ).values_list("unit__path", "user_id")
-    by_path: dict[str, list[int]] = {}
-    for path, user_id in rows:
-        by_path.setdefault(path, []).append(user_id)
+    by_path = access.office_holders("content.moderate", unit)
     if not by_path:
         return []
     return sorted(set(by_path[max(by_path, key=len)]))
@@ -431,9 +420,7 @@ def _moderators_of(unit: Unit | None) -> list[int]:
 @transaction.atomic
 def post_report(*, post: Post, by: User, reason: str) -> Report:
     """A member who sees a post reports it to the officers of its unit (once)."""
-    if not access.in_audience(
-        by, post.audience, post.audience_unit, post.audience_group
-    ):
+    if not access.can(by, "post.report", post):
         raise Http404
     reason = (reason or "").strip()
     if not reason:
@@ -473,9 +460,7 @@ def post_react(*, post: Post, by: User, kind: str, on: bool = True) -> bool:
     """Add or take back a reaction (idempotent); True when the reaction is there."""
     if kind not in Reaction.Kind.values:
         raise ValidationError({"kind": _("Unknown reaction.")})
-    if post.is_removed or not access.in_audience(
-        by, post.audience, post.audience_unit, post.audience_group
-    ):
+    if not access.can(by, "post.react", post):
         raise Http404
     if on:
         Reaction.objects.get_or_create(post=post, user=by, kind=kind)
@@ -511,10 +496,13 @@ def post_relay(
         raise ValidationError(
             {"post": _("Only posts from units below yours can be relayed.")}
         )
-    if not access.in_audience(
-        by, original.audience, original.audience_unit, original.audience_group
-    ):
+    if not access.can(by, "post.view", original):
         raise Http404
+    if audience_unit.pk not in {unit.pk for unit in access.relay_units(by, original)}:
+        # An officers-only or group post would reach people it was never for.
+        raise ValidationError(
+            {"audience": _("This post cannot be relayed beyond its own audience.")}
+        )
     body = _clean_body(body, max_length=POST_MAX_LENGTH, allow_empty=True)
     existing = Post.objects.filter(
         kind=Post.Kind.RELAY,
@@ -563,12 +551,12 @@ def post_boost(*, post: Post, by: User, on: bool = True) -> Post | None:
     """Boost a post to its own audience: the member's followers who can already see it
     get it again in their home timeline. Idempotent; `on=False` takes it back."""
     original = post.shared if post.kind == Post.Kind.BOOST and post.shared_id else post
-    if original.is_removed or not access.in_audience(
-        by, original.audience, original.audience_unit, original.audience_group
-    ):
+    if original.is_removed or not access.can(by, "post.view", original):
         raise Http404
     if original.parent_id is not None:
         raise ValidationError({"post": _("Replies cannot be boosted.")})
+    if on and not access.can(by, "post.boost", original):
+        raise PermissionDenied(_("You may not boost this post."))
     existing = Post.objects.filter(
         kind=Post.Kind.BOOST, author=by, shared=original, deleted_at__isnull=True
     ).first()
@@ -625,6 +613,7 @@ def relation_set(*, owner: User, target: User, kind: str, on: bool = True) -> bo
         Relation.objects.filter(owner=owner, target=target, kind=kind).delete()
     for person in (owner, target):
         person.__dict__.pop("_silenced_ids", None)
+        person.__dict__.pop("_blocker_ids", None)
     owner_id, target_id = owner.pk, target.pk
     broadcast.on_commit(
         broadcast.announce_to_users,
@@ -678,17 +667,6 @@ def notification_settings_set(*, user: User, email: str) -> NotificationSettings
 # --- Private conversations ---------------------------------------------------------
 
 
-def _may_talk(a: User, b: User) -> bool:
-    """Members who can see each other and where neither blocked the other."""
-    if not (access.can(a, "member.view", b) and access.can(b, "member.view", a)):
-        return False
-    if not b.is_active:
-        return False
-    return not Relation.objects.filter(
-        kind=Relation.Kind.BLOCK, owner__in=[a, b], target__in=[a, b]
-    ).exists()
-
-
 @transaction.atomic
 def conversation_start(
     *, by: User, people: Sequence[User], body: str = "", title: str = ""
@@ -702,10 +680,10 @@ def conversation_start(
         raise ValidationError(
             {"people": _("At most %(n)d people.") % {"n": CONVERSATION_MAX_PEOPLE}}
         )
-    if not access.viewer_for(by).is_adherent and not by.is_superuser:
+    if not access.can(by, "conversation.start"):
         raise PermissionDenied(_("Only members can start a conversation."))
     for person in others.values():
-        if not _may_talk(by, person):
+        if not access.can(by, "member.message", person):
             raise ValidationError(
                 {"people": _("You cannot write to %(name)s.") % {"name": person}}
             )
@@ -756,7 +734,9 @@ def message_send(
 ) -> Message:
     """Write in a conversation one is part of; a retried send with the same
     `client_key` is stored once. A blocked member cannot write to who blocked."""
-    _participant(conversation, by)
+    conversation.viewer_participant = _participant(conversation, by)
+    if not access.can(by, "conversation.read", conversation):
+        raise Http404  # a former member no longer reads their conversations
     body = _clean_body(body, max_length=MESSAGE_MAX_LENGTH)
     client_key = (client_key or "")[:64]
     if client_key:
@@ -787,7 +767,7 @@ def message_send(
             .exclude(user=by)
             .values_list("user_id", flat=True)
         )
-    if not access.viewer_for(by).is_adherent and not by.is_superuser:
+    if not access.can(by, "conversation.write", conversation):
         raise PermissionDenied(_("Only members can write."))
     message = Message.objects.create(
         conversation=conversation,
@@ -860,7 +840,7 @@ def conversation_add(
             {"people": _("At most %(n)d people.") % {"n": CONVERSATION_MAX_PEOPLE}}
         )
     for person in new:
-        if not _may_talk(by, person):
+        if not access.can(by, "member.message", person):
             raise ValidationError(
                 {"people": _("You cannot write to %(name)s.") % {"name": person}}
             )
@@ -889,7 +869,12 @@ def notification_emails_send(*, frequency: str, now=None) -> int:
     ):
         raise ValueError(frequency)
     now = now or timezone.now()
-    pending = Notification.objects.filter(read_at__isnull=True, emailed_at__isnull=True)
+    pending = Notification.objects.filter(
+        read_at__isnull=True,
+        emailed_at__isnull=True,
+        # Only current members are e-mailed: a former member keeps only their data.
+        recipient_id__in=access.current_member_ids(),
+    )
     if frequency == NotificationSettings.Email.IMMEDIATE:
         pending = pending.filter(
             created__lte=now - IMMEDIATE_EMAIL_DELAY,

@@ -27,7 +27,7 @@ from .forms import (
     RelayForm,
     ReplyForm,
 )
-from .models import Handle, NotificationSettings, Post, PostImage, Relation, Report
+from .models import Handle, NotificationSettings, PostImage, Relation, Report
 
 
 def _cursor(request):
@@ -134,10 +134,7 @@ def unit_timeline(request, slug):
 @require_GET
 def group_timeline(request, slug):
     group = get_object_or_404(Group, slug=slug)
-    if (
-        group.pk not in access.viewer_for(request.user).group_ids
-        and not request.user.is_superuser
-    ):
+    if not access.can(request.user, "group.timeline.view", group):
         raise Http404
     page = selectors.timeline_group(request.user, group, cursor=_cursor(request))
     return _timeline(
@@ -260,7 +257,6 @@ def post_detail(request, pk):
     can_moderate = access.can(
         request.user, "content.moderate", thread.root.moderation_unit
     )
-    relay_units = _relay_units(request.user, thread.root)
     return render(
         request,
         "messaging/post.html",
@@ -268,27 +264,13 @@ def post_detail(request, pk):
             "thread": thread,
             "reply_form": ReplyForm(),
             "can_moderate": can_moderate,
-            "can_relay": bool(relay_units),
+            "can_relay": thread.root_visible
+            and access.can(request.user, "post.relay", thread.root),
             "boosted": selectors.boosted_by(request.user, thread.root),
             "viewer": viewer,
             "stream": {"kind": "thread", "id": thread.root.pk},
         },
     )
-
-
-def _relay_units(user, post: Post) -> list[Unit]:
-    """Units the user may relay `post` to: theirs, above the post's unit."""
-    if post.kind == Post.Kind.BOOST or post.parent_id or post.is_removed:
-        return []
-    source = (
-        post.unit
-        if post.kind == Post.Kind.POST
-        else (post.shared.unit if post.shared else None)
-    )
-    if source is None:
-        return []
-    candidates = Unit.objects.filter(path__in=source.ancestor_paths).order_by("path")
-    return [unit for unit in candidates if access.can(user, "content.relay", unit)]
 
 
 @login_required
@@ -324,7 +306,7 @@ def post_reply(request, pk):
 @require_http_methods(["GET", "POST"])
 def post_edit(request, pk):
     post = selectors.get_post_or_404(request.user, pk)
-    if post.author_id != request.user.pk:
+    if not access.can(request.user, "post.edit", post):
         raise PermissionDenied
     form = EditForm(request.POST or None, initial={"body": post.body})
     if request.method == "POST" and form.is_valid():
@@ -347,7 +329,7 @@ def post_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 def post_delete(request, pk):
     post = selectors.get_post_or_404(request.user, pk)
-    if post.author_id != request.user.pk:
+    if not access.can(request.user, "post.delete", post):
         raise PermissionDenied
     if request.method == "POST":
         services.post_delete(post=post, by=request.user)
@@ -446,7 +428,7 @@ def post_boost(request, pk):
 @require_http_methods(["GET", "POST"])
 def post_relay(request, pk):
     post = selectors.get_post_or_404(request.user, pk)
-    units = _relay_units(request.user, post)
+    units = access.relay_units(request.user, post)
     if not units:
         raise PermissionDenied
     form = RelayForm(request.POST or None, units=units)
@@ -530,7 +512,13 @@ def _people_for(names: list[str]) -> tuple[list[User], list[str]]:
 @require_http_methods(["GET", "POST"])
 def conversation_new(request):
     chosen = [to for to in request.GET.getlist("to")[:49] if _is_uuid(to)]
-    people = list(User.objects.filter(public_id__in=chosen).order_by("display_name"))
+    # Only people the user may write to: ?to= must not read anyone's @handle.
+    people = [
+        person
+        for person in User.objects.filter(public_id__in=chosen).order_by("display_name")
+        if access.can(request.user, "member.message", person)
+    ]
+    chosen = [str(person.public_id) for person in people]
     initial = {"people": " ".join(f"@{services.handle_for(p).name}" for p in people)}
     form = ConversationForm(request.POST or None, initial=initial)
     query = request.GET.get("q", "")

@@ -5,6 +5,8 @@ from decimal import Decimal
 from django import template
 from django.utils.formats import number_format
 
+from federation import access
+
 register = template.Library()
 
 
@@ -45,8 +47,6 @@ def sub(a, b) -> int:
 def keeps_dues(viewer) -> bool:
     """Whether the navigation shows the treasurer's pages (no query: the viewer has
     the offices already)."""
-    kinds = {"treasurer", "secretary"}
-    return bool(
-        getattr(viewer, "is_superuser", False)
-        or any(kind in kinds for _path, kind in getattr(viewer, "offices", ()))
-    )
+    if not isinstance(viewer, access.Viewer):
+        return False
+    return access.can_somewhere(viewer, "dues.report")

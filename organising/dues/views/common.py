@@ -13,7 +13,6 @@ from django.shortcuts import get_object_or_404
 from federation import access
 from federation.models import Unit
 from members.models import Membership
-from members.selectors import current_membership
 from members.services import personal_data_access_record
 
 from .. import services
@@ -46,10 +45,7 @@ def kept_or_404(
 def membership_or_404(request, action: str, public_id) -> Membership:
     """The current membership of the member with `public_id`, if the user may do
     `action` in its unit; 404 otherwise."""
-    membership = current_membership(public_id)
-    if membership is None or not access.can(request.user, action, membership.unit):
-        raise Http404
-    return membership
+    return access.membership_in_scope_or_404(request.user, action, public_id)
 
 
 def record_bulk_access(request, unit: Unit, *, kind: str, members: Iterable) -> None:
