@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Refuses too large uploads before anything reads them (organising/files.py).
+    "organising.files.UploadSizeLimitMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -318,17 +320,41 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
-MEDIA_URL = "/media/"
+# Uploaded files are never served at a public address: a view checks access, then
+# Django streams the file, nginx sends it (X-Accel-Redirect to an internal location)
+# or the S3-compatible storage does (a redirect to a URL signed for a minute).
+MEDIA_URL = "/media/"  # no URL serves it; Django's FileSystemStorage wants one
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+MEDIA_SERVE = os.environ.get(
+    "MEDIA_SERVE",
+    "s3" if AWS_STORAGE_BUCKET_NAME else ("django" if DEBUG else "x-accel"),
+)
+if MEDIA_SERVE not in ("django", "x-accel", "s3"):
+    raise ImproperlyConfigured(
+        f"MEDIA_SERVE must be django, x-accel or s3, not {MEDIA_SERVE!r}"
+    )
+if MEDIA_SERVE == "s3" and not AWS_STORAGE_BUCKET_NAME:
+    raise ImproperlyConfigured("MEDIA_SERVE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+MEDIA_ACCEL_PREFIX = "/protected-media/"  # nginx's internal location (deploy/)
+MEDIA_URL_EXPIRE_SECONDS = env_int("MEDIA_URL_EXPIRE_SECONDS", 60)
+# Uploads: a request announcing more is refused before it is read (413); a file past
+# UPLOAD_MAX_FILE_BYTES stops being stored while it arrives (its field says so).
+UPLOAD_MAX_FILE_BYTES = 10 * 1024 * 1024
+UPLOAD_MAX_REQUEST_BYTES = 41 * 1024 * 1024  # four images; nginx: client_max_body_size
+FILE_UPLOAD_HANDLERS = [
+    "organising.files.CappedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # the fields other than files
 
 # Security: the deploy checks pass with DEBUG off.
 SESSION_COOKIE_HTTPONLY = True
@@ -388,3 +414,20 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    _MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "location": os.environ.get("AWS_LOCATION", ""),
+            "signature_version": "s3v4",
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "default_acl": None,  # objects stay private: only signed URLs read them
+        },
+    }
+else:
+    _MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}

@@ -6,7 +6,7 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from federation import access
 from federation.models import Audience, Group, Unit
 from members.models import User
+from organising import files
 
 from . import pagecache, selectors, services
 from .forms import (
@@ -454,15 +455,12 @@ def post_relay(request, pk):
     )
 
 
-@login_required
 @require_GET
 def post_image(request, pk, image):
+    """A post's image, to whoever may see the post (public posts: anyone)."""
     post = selectors.get_post_or_404(request.user, pk)
     row = get_object_or_404(PostImage, pk=image, post=post)
-    response = FileResponse(row.image.open("rb"))
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return files.file_response(row.image)
 
 
 @login_required
