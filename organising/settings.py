@@ -325,6 +325,23 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 # or the S3-compatible storage does (a redirect to a URL signed for a minute).
 MEDIA_URL = "/media/"  # no URL serves it; Django's FileSystemStorage wants one
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+if AWS_STORAGE_BUCKET_NAME:
+    _MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "location": os.environ.get("AWS_LOCATION", ""),
+            "signature_version": "s3v4",
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "default_acl": None,  # objects stay private: only signed URLs read them
+        },
+    }
+else:
+    _MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
     "default": _MEDIA_STORAGE,
     "staticfiles": {
@@ -414,20 +431,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
-AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
-if AWS_STORAGE_BUCKET_NAME:
-    _MEDIA_STORAGE = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
-            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
-            "location": os.environ.get("AWS_LOCATION", ""),
-            "signature_version": "s3v4",
-            "querystring_auth": True,
-            "file_overwrite": False,
-            "default_acl": None,  # objects stay private: only signed URLs read them
-        },
-    }
-else:
-    _MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
