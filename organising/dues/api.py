@@ -24,7 +24,6 @@ from federation import access
 from federation.models import Unit
 from members.selectors import current_membership
 
-from . import periods as P
 from . import reports, selectors, services
 from .models import Import, LedgerEntry, LedgerLine
 from .rates import load_schedules
@@ -512,14 +511,14 @@ class UnitReport(APIView):
         unit = access.get_for_action_or_404(
             request.user, "dues.report", Unit, slug=slug
         )
-        period = None
-        if request.query_params.get("period"):
-            period, _kind = P.parse_period_key(request.query_params["period"])
         with_members = (
             access.can(request.user, "dues.member_amounts", unit) and unit.is_leaf()
         )
+        # A period that is not whole periods of the schedules is a 400 on `period`.
         result = reports.unit_report(
-            unit=unit, period=period, with_members=with_members
+            unit=unit,
+            period=request.query_params.get("period", "").strip() or None,
+            with_members=with_members,
         )
         record_bulk_access(
             request,

@@ -8,7 +8,7 @@ goes through `organising.dues.services`; nothing here has side effects.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -326,6 +326,23 @@ class LedgerEntry(models.Model):
         return self.kind in PAID_KINDS
 
 
+class LedgerLineQuerySet(models.QuerySet):
+    """Lines are only ever appended, through `bulk_create` (or `create`): the one
+    place that writes them also adds them to the totals reports read, in the same
+    transaction (`totals.totals_apply`), so that no writer can forget it."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        from .totals import totals_apply  # totals reads these models
+
+        with transaction.atomic(using=self.db):
+            lines = super().bulk_create(objs, *args, **kwargs)
+            totals_apply(lines)
+        return lines
+
+    def create(self, **kwargs):
+        return self.bulk_create([self.model(**kwargs)])[0]
+
+
 class LedgerLine(models.Model):
     """The part of an entry that belongs to one member and one period. Reports add
     these up by period and by unit (the member's home cell when it was recorded).
@@ -341,6 +358,8 @@ class LedgerLine(models.Model):
     period = models.DateField(_("period"))
     kind = models.CharField(max_length=10, choices=Kind)
     amount_cents = models.BigIntegerField(_("amount (cents)"))
+
+    objects = LedgerLineQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("ledger line")
@@ -395,6 +414,38 @@ class Balance(models.Model):
     @property
     def balance_cents(self) -> int:
         return self.paid_cents - self.due_cents
+
+
+class UnitPeriodTotal(models.Model):
+    """The ledger lines of a unit and of every unit below it for one ledger period,
+    added up, so that reports read a few rows instead of the ledger. Kept in step
+    by `organising.dues.totals.totals_apply` in the transaction that writes the
+    lines; `manage.py dues_totals` rebuilds them from the ledger and proves they
+    match.
+
+    `outstanding_cents` is the sum of each member's shortfall (what they owe on the
+    period beyond what they paid on it), `ahead_cents` the sum of what members paid
+    beyond what was called: one member paying ahead never hides another's debt, and
+    collected - expected == ahead - outstanding."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    period = models.DateField()
+    expected_cents = models.BigIntegerField(default=0)
+    collected_cents = models.BigIntegerField(default=0)
+    outstanding_cents = models.BigIntegerField(default=0)
+    ahead_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("dues total")
+        verbose_name_plural = _("dues totals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "period"], name="dues_one_total_per_unit_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.period:%Y-%m}"
 
 
 # --- Payments declared by members ------------------------------------------

@@ -73,6 +73,9 @@ def parse_period_key(key: str) -> tuple[date, str]:
             _("%(key)s is not a period: write 2025-03, 2025-Q1 or 2025.") % {"key": key}
         )
     year = int(match["year"])
+    if year < 1 or year > 9998:
+        # date() knows years 1 to 9999; 9999 leaves no room for the period after.
+        raise ValidationError(_("%(key)s is not a period.") % {"key": key})
     if match["month"]:
         month = int(match["month"])
         if not 1 <= month <= 12:

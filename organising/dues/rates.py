@@ -7,7 +7,7 @@ rounded half up to the cent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Max, Prefetch
 from django.utils import timezone
@@ -169,3 +169,45 @@ def period_label(start: date, schedules: list[LoadedSchedule]) -> str:
 def schedule_in_force(on: date | None = None) -> LoadedSchedule | None:
     """The schedule in force on `on` (today), or None."""
     return schedule_on(load_schedules(), on or timezone.localdate())
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One period of the schedule in force on its days (monthly where none is):
+    its first and last day and its key ("2025-03", "2025-Q1", "2025"). A period is
+    cut where its schedule ends or starts."""
+
+    start: date
+    end: date
+    kind: str
+    key: str
+
+
+def bucket_on(schedules: list[LoadedSchedule], day: date) -> Bucket:
+    """The period of the schedule in force on `day` that holds it."""
+    loaded = schedule_on(schedules, day)
+    kind = loaded.period if loaded else periods.MONTHLY
+    nominal = periods.period_start(day, kind)
+    start, end = nominal, periods.period_end(nominal, kind)
+    if loaded is not None:
+        start = max(start, loaded.schedule.valid_from)
+        if loaded.schedule.valid_until is not None:
+            end = min(end, loaded.schedule.valid_until)
+    else:
+        # Before the first schedule: months, cut where it starts.
+        following = [s for s in schedules if s.schedule.valid_from > day]
+        if following:
+            end = min(end, following[0].schedule.valid_from - timedelta(days=1))
+    return Bucket(start, end, kind, periods.period_key(nominal, kind))
+
+
+def buckets_between(
+    schedules: list[LoadedSchedule], first: date, last: date
+) -> list[Bucket]:
+    """The periods (see `Bucket`) that hold the days from `first` to `last`."""
+    out, day = [], first
+    while day <= last:
+        bucket = bucket_on(schedules, day)
+        out.append(bucket)
+        day = bucket.end + timedelta(days=1)
+    return out

@@ -1,19 +1,30 @@
-"""Dues reports for any unit: a period's expected, collected and outstanding dues,
-the collection rate and the members up to date, broken down by child unit, the last
-24 months, and each level's share of what was collected.
+"""Dues reports for any unit: a period's expected, collected, outstanding and
+paid-ahead dues, the collection rate and the members up to date, broken down by
+child unit, the last 24 months, and each level's share of what was collected.
 
-The breakdown is one aggregate over the ledger grouped by the prefix of the units'
-materialised paths (a child's path is the first (depth + 1) x steplen characters of
-every path below it), so the number of queries does not grow with the number of
-units.
+Figures are read from `UnitPeriodTotal` (the ledger added up per unit and ledger
+period, kept in step with every ledger write; see `totals.py`): a few rows per child
+whatever the size of the ledger.
+
+- "Outstanding" is the sum of each member's shortfall on each period (what they owe
+  on it beyond what they paid on it), never the unit's expected minus collected: a
+  member paying ahead (shown apart, "paid ahead") does not hide another's debt.
+  So collected - expected == paid ahead - outstanding, at every level.
+- A report covers whole periods of the schedules in force (a month, a quarter or a
+  year; `?period=2026` under a monthly schedule is its twelve months). A period's
+  lines are added up by the period of the schedule that holds them, so payments
+  made ahead for months before a quarterly schedule took over count in its quarter.
+- Members are counted as they were on the period's last day (today for the current
+  one), from the membership periods.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
@@ -24,23 +35,30 @@ from members.models import Membership
 from organising import csvexport
 
 from . import periods as P
-from .models import DUE_KINDS, PAID_KINDS, Exemption, LedgerLine
-from .rates import load_schedules, schedule_on
+from .models import DUE_KINDS, PAID_KINDS, Exemption, LedgerLine, UnitPeriodTotal
+from .rates import (
+    Bucket,
+    LoadedSchedule,
+    bucket_on,
+    buckets_between,
+    load_schedules,
+    schedule_on,
+)
 from .selectors import standings_for
+from .totals import Sums, member_sums
 
 CHART_MONTHS = 24
+AHEAD_MONTHS = 12  # how far ahead a report may look (payments ahead, at most)
 
 
 @dataclass
 class Figures:
     expected_cents: int = 0
     collected_cents: int = 0
+    outstanding_cents: int = 0
+    ahead_cents: int = 0
     members: int = 0
     up_to_date: int = 0
-
-    @property
-    def outstanding_cents(self) -> int:
-        return max(0, self.expected_cents - self.collected_cents)
 
     @property
     def rate(self) -> float | None:
@@ -54,6 +72,12 @@ class Figures:
         if not self.members:
             return None
         return round(100 * self.up_to_date / self.members, 1)
+
+    def add(self, sums: Sums, sign: int = 1) -> None:
+        self.expected_cents += sign * sums.expected_cents
+        self.collected_cents += sign * sums.collected_cents
+        self.outstanding_cents += sign * sums.outstanding_cents
+        self.ahead_cents += sign * sums.ahead_cents
 
 
 @dataclass
@@ -85,7 +109,21 @@ class MemberRow:
     unit: str
     expected_cents: int
     collected_cents: int
+    outstanding_cents: int
+    ahead_cents: int
     standing: object
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """What a report covers: whole periods of the schedules, from `first` to
+    `last` (inclusive), asked for as `key`."""
+
+    key: str
+    kind: str
+    first: date
+    last: date
+    buckets: tuple[Bucket, ...]
 
 
 @dataclass
@@ -94,15 +132,17 @@ class Report:
     period: date
     period_key: str
     period_kind: str
+    period_last: date
     totals: Figures
     children: list[ChildRow] = field(default_factory=list)
     months: list[MonthPoint] = field(default_factory=list)
     shares: list[ShareRow] = field(default_factory=list)
     members: list[MemberRow] | None = None
     child_level: str = ""
+    counted_on: date | None = None
 
     def chart(self) -> dict:
-        """The bars of the chart in SVG units (a 100-high plotting box; each period
+        """The bars of the chart in SVG units (a 100-high plotting box; each month
         10 wide), computed here so that the template only draws."""
         top = max([1, *(max(m.expected_cents, m.collected_cents) for m in self.months)])
         bars = []
@@ -120,7 +160,7 @@ class Report:
                     "collected_y": 100 - collected,
                     "collected_h": collected,
                     "label_x": index * 10 + 5,
-                    # Every third period, counted back from the last one; a
+                    # Every third month, counted back from the last one; a
                     # phone shows only every sixth (the others are "minor").
                     "labelled": (last - index) % 3 == 0,
                     "minor": (last - index) % 6 != 0,
@@ -129,59 +169,257 @@ class Report:
         return {"width": max(10, len(bars) * 10), "bars": bars}
 
 
-def _sums(rows):
-    return rows.annotate(
-        expected=Sum("amount_cents", filter=Q(kind__in=DUE_KINDS), default=0),
-        collected=Sum("amount_cents", filter=Q(kind__in=PAID_KINDS), default=0),
+def _period_error(message: str) -> ValidationError:
+    return ValidationError({"period": message})
+
+
+def report_period(
+    key: str | date | None,
+    *,
+    schedules: list[LoadedSchedule] | None = None,
+    today: date | None = None,
+) -> ReportPeriod:
+    """The whole periods a report covers: the current period without `key`; a
+    month, quarter or year key ("2026-03", "2026-Q4", "2026") when it is made of
+    whole periods of the schedules in force then; a date: the period holding it.
+    Anything else is a ValidationError on `period`."""
+    schedules = load_schedules() if schedules is None else schedules
+    today = today or timezone.localdate()
+    if key is None or key == "":
+        return _from_bucket(bucket_on(schedules, today), schedules)
+    if isinstance(key, date):
+        return _from_bucket(bucket_on(schedules, key), schedules)
+    try:
+        first, kind = P.parse_period_key(str(key))
+    except ValidationError as error:
+        raise _period_error(error.messages[0]) from None
+    last = P.period_end(first, kind)
+    if not schedules or first < schedules[0].schedule.valid_from:
+        raise _period_error(_("No dues schedule covers %(period)s.") % {"period": key})
+    if first > P.add_months(today, AHEAD_MONTHS):
+        raise _period_error(
+            _("%(period)s is more than %(n)s months ahead.")
+            % {"period": key, "n": AHEAD_MONTHS}
+        )
+    opening, closing = bucket_on(schedules, first), bucket_on(schedules, last)
+    if opening.start != first or closing.end != last:
+        raise _period_error(
+            _(
+                "%(period)s is not made of whole periods of the schedule: "
+                "choose %(first)s or a longer period."
+            )
+            % {"period": key, "first": opening.key}
+        )
+    return ReportPeriod(
+        key=P.period_key(first, kind),
+        kind=kind,
+        first=first,
+        last=last,
+        buckets=tuple(buckets_between(schedules, first, last)),
     )
 
 
+def _from_bucket(bucket: Bucket, schedules) -> ReportPeriod:
+    return ReportPeriod(
+        key=bucket.key,
+        kind=bucket.kind,
+        first=bucket.start,
+        last=bucket.end,
+        buckets=(bucket,),
+    )
+
+
+def period_choices(report: Report, *, schedules=None, today=None) -> list[str]:
+    """The periods a treasurer can pick: those of the last 24 months, newest first,
+    then the quarters (under a monthly schedule) and the years they make up."""
+    schedules = load_schedules() if schedules is None else schedules
+    today = today or timezone.localdate()
+    end = max(report.period_last, today)
+    start = P.add_months(end.replace(day=1), -(CHART_MONTHS - 1))
+    keys = [b.key for b in reversed(buckets_between(schedules, start, end))]
+    longer = []
+    for month in P.periods_between(start, end, P.MONTHLY):
+        longer += [P.period_key(month, P.QUARTERLY), P.period_key(month, P.YEARLY)]
+    for key in dict.fromkeys(reversed(longer)):
+        try:
+            report_period(key, schedules=schedules, today=today)
+        except ValidationError:
+            continue
+        keys.append(key)
+    keys = list(dict.fromkeys(keys))
+    if report.period_key not in keys:
+        keys.insert(0, report.period_key)
+    return keys
+
+
 def unit_report(
-    *, unit: Unit, period: date | None = None, with_members: bool = False
+    *, unit: Unit, period: str | date | None = None, with_members: bool = False
 ) -> Report:
-    """The report of `unit` for the period starting on `period` (the current one by
-    default). `with_members` adds one row per member (for those allowed to see
-    amounts per member; bounded to the unit's own members when it is a cell)."""
+    """The report of `unit` for `period` (a key, a day, or the current period by
+    default; see `report_period`). `with_members` adds one row per member (for
+    those allowed to see amounts per member; bounded to the unit's own members when
+    it is a cell)."""
     schedules = load_schedules()
     today = timezone.localdate()
-    in_force = schedule_on(schedules, today)
-    today_kind = in_force.period if in_force else P.MONTHLY
-    if period is None:
-        period, kind = P.period_start(today, today_kind), today_kind
-    else:
-        loaded = schedule_on(schedules, period)
-        kind = loaded.period if loaded else P.MONTHLY
-        period = P.period_start(period, kind)
-    window_start = P.add_months(period, -(CHART_MONTHS - 1))
-    child_length = (unit.depth + 1) * unit.steplen
+    asked = report_period(period, schedules=schedules, today=today)
+    chart_end = asked.last.replace(day=1)
+    window_start = P.add_months(chart_end, -(CHART_MONTHS - 1))
 
-    # 1. The ledger: by child unit and by period over the chart's window.
-    grouped = _sums(
-        LedgerLine.objects.filter(
-            unit__path__startswith=unit.path,
-            period__gte=window_start,
-            period__lte=period,
+    children = list(
+        Unit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1).order_by(
+            "name"
         )
-        .annotate(child=Substr("unit__path", 1, child_length))
-        .values("child", "period")
-    ).order_by()
-    by_period: dict[date, list[int]] = {}
-    by_child: dict[str, list[int]] = {}
-    for row in grouped:
-        point = by_period.setdefault(row["period"], [0, 0])
-        point[0] += row["expected"]
-        point[1] += row["collected"]
-        if row["period"] == period:
-            figures = by_child.setdefault(row["child"], [0, 0])
-            figures[0] += row["expected"]
-            figures[1] += row["collected"]
+    )
+    by_id = {child.pk: child for child in children}
+    rows = UnitPeriodTotal.objects.filter(
+        unit_id__in=[unit.pk, *by_id],
+        period__gte=min(window_start, asked.first),
+        period__lte=asked.last,
+    ).values_list("unit_id", "period", *_FIELDS)
 
-    # 2. Members and members up to date today, by child unit.
-    start = P.period_start(today, today_kind)
-    exempt = Exemption.objects.in_force(today).filter(member_id=OuterRef("user_id"))
-    people = (
-        Membership.objects.current()
-        .filter(unit__path__startswith=unit.path, status=Membership.Status.ADHERENT)
+    # 1. The period's figures by child, and the chart (the unit's own rows).
+    months = {m: [0, 0] for m in P.periods_between(window_start, chart_end, "monthly")}
+    in_period: dict[int, Figures] = {pk: Figures() for pk in [unit.pk, *by_id]}
+    uneven: dict[date, Bucket] = {}
+    starts = {b.start: b for b in asked.buckets}
+    for unit_id, day, *figures in rows:
+        sums = Sums(*figures)
+        if unit_id == unit.pk and day >= window_start:
+            point = months[day.replace(day=1)]
+            point[0] += sums.expected_cents
+            point[1] += sums.collected_cents
+        if asked.first <= day <= asked.last:
+            if day not in starts:
+                # Lines on a day that does not start a period of the schedule
+                # (paid ahead before the schedule changed): this period's
+                # shortfalls are taken from the ledger below.
+                bucket = bucket_on(schedules, day)
+                uneven[bucket.start] = bucket
+            in_period[unit_id].add(sums)
+    for bucket in uneven.values():
+        _replace_from_ledger(unit, by_id, bucket, in_period)
+
+    # 2. Members then (on the period's last day, today for the current one), and
+    # those up to date: nothing owed for the periods before the current one, or
+    # up to this period's end when it is over.
+    counted_on = min(asked.last, today)
+    current = bucket_on(schedules, today).start
+    settled_until = min(asked.last + timedelta(days=1), current)
+    people = _members_then(unit, counted_on, settled_until)
+
+    report_rows = []
+    for child in children:
+        figures = in_period[child.pk]
+        report_rows.append(
+            _child_row(figures, people.get(child.path), child, child.name)
+        )
+    own = Figures()
+    own.add(_as_sums(in_period[unit.pk]))
+    for child in children:
+        own.add(_as_sums(in_period[child.pk]), sign=-1)
+    if unit.path in people or not _as_sums(own).is_zero():
+        if children:
+            itself = _("Members of %(unit)s itself") % {"unit": unit.name}
+            report_rows.append(_child_row(own, people.get(unit.path), unit, itself))
+        else:
+            report_rows.append(_child_row(own, people.get(unit.path), None, unit.name))
+    totals = in_period[unit.pk]
+    totals.members = sum(n for n, _u in people.values())
+    totals.up_to_date = sum(u for _n, u in people.values())
+
+    levels = {level.depth: level for level in Level.objects.all()}
+    child_level = levels[unit.depth].plural if children and unit.depth in levels else ""
+    report = Report(
+        unit=unit,
+        period=asked.first,
+        period_key=asked.key,
+        period_kind=asked.kind,
+        period_last=asked.last,
+        totals=totals,
+        children=report_rows,
+        months=[
+            MonthPoint(
+                key=P.period_key(month, P.MONTHLY),
+                start=month,
+                expected_cents=point[0],
+                collected_cents=point[1],
+            )
+            for month, point in months.items()
+        ],
+        shares=_shares(asked, schedules, levels, totals.collected_cents),
+        child_level=child_level,
+        counted_on=counted_on,
+    )
+    if with_members:
+        report.members = _member_rows(
+            unit=unit, asked=asked, counted_on=counted_on, schedules=schedules
+        )
+    return report
+
+
+_FIELDS = ("expected_cents", "collected_cents", "outstanding_cents", "ahead_cents")
+
+
+def _as_sums(figures: Figures) -> Sums:
+    return Sums(
+        figures.expected_cents,
+        figures.collected_cents,
+        figures.outstanding_cents,
+        figures.ahead_cents,
+    )
+
+
+def _child_row(figures: Figures, people, row_unit, label: str) -> ChildRow:
+    members, up_to_date = people or (0, 0)
+    return ChildRow(
+        unit=row_unit,
+        label=label,
+        expected_cents=figures.expected_cents,
+        collected_cents=figures.collected_cents,
+        outstanding_cents=figures.outstanding_cents,
+        ahead_cents=figures.ahead_cents,
+        members=members,
+        up_to_date=up_to_date,
+    )
+
+
+def _line_sums(lines):
+    return lines.annotate(
+        due=Sum("amount_cents", filter=Q(kind__in=DUE_KINDS), default=0),
+        paid=Sum("amount_cents", filter=Q(kind__in=PAID_KINDS), default=0),
+    )
+
+
+def _replace_from_ledger(unit, by_id, bucket: Bucket, in_period) -> None:
+    """The figures of one period whose lines lie on several days, from the ledger:
+    each member's shortfall over the whole period (one query, rare)."""
+    days = (bucket.start, bucket.end)
+    stored = UnitPeriodTotal.objects.filter(
+        unit_id__in=list(in_period), period__range=days
+    ).values_list("unit_id", *_FIELDS)
+    for unit_id, *figures in stored:
+        in_period[unit_id].add(Sums(*figures), sign=-1)
+    child_length = (unit.depth + 1) * unit.steplen
+    paths = {child.path: pk for pk, child in by_id.items()}
+    per_member = _line_sums(
+        LedgerLine.objects.filter(unit__path__startswith=unit.path, period__range=days)
+        .annotate(child=Substr("unit__path", 1, child_length))
+        .values("member_id", "unit_id", "child")
+    ).order_by()
+    for row in per_member:
+        sums = member_sums(row["due"], row["paid"])
+        in_period[unit.pk].add(sums)
+        if row["child"] in paths:
+            in_period[paths[row["child"]]].add(sums)
+
+
+def _members_then(unit: Unit, day: date, settled_until: date) -> dict:
+    """{child path: (adherents on `day`, of whom up to date)}."""
+    child_length = (unit.depth + 1) * unit.steplen
+    exempt = Exemption.objects.in_force(day).filter(member_id=OuterRef("user_id"))
+    rows = (
+        _memberships_on(day)
+        .filter(unit__path__startswith=unit.path)
         .annotate(child=Substr("unit__path", 1, child_length))
         .values("child")
         .annotate(
@@ -190,135 +428,109 @@ def unit_report(
                 "pk",
                 filter=Q(user__dues_balance__isnull=True)
                 | Q(user__dues_balance__first_unpaid__isnull=True)
-                | Q(user__dues_balance__first_unpaid__gte=start)
+                | Q(user__dues_balance__first_unpaid__gte=settled_until)
                 | Q(Exists(exempt)),
             ),
         )
         .order_by()
     )
-    people_by_child = {
-        row["child"]: (row["members"], row["up_to_date"]) for row in people
-    }
+    return {row["child"]: (row["members"], row["up_to_date"]) for row in rows}
 
-    # 3. The child units themselves (one query; empty for a cell).
-    children = list(
-        Unit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1).order_by(
-            "name"
-        )
-    )
 
-    def row(path: str, row_unit: Unit | None, label: str) -> ChildRow:
-        expected, collected = by_child.get(path, (0, 0))
-        members, up_to_date = people_by_child.get(path, (0, 0))
-        return ChildRow(
-            unit=row_unit,
-            label=label,
-            expected_cents=expected,
-            collected_cents=collected,
-            members=members,
-            up_to_date=up_to_date,
-        )
+def _memberships_on(day: date):
+    """The adherent memberships in force on `day` (one per member)."""
+    return Membership.objects.filter(
+        status=Membership.Status.ADHERENT, started_on__lte=day
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=day))
 
-    rows = [row(child.path, child, child.name) for child in children]
-    if unit.path in by_child or unit.path in people_by_child:
-        # Members whose home is the unit itself, not one of its children.
-        if children:
-            itself = _("Members of %(unit)s itself") % {"unit": unit.name}
-            rows.append(row(unit.path, unit, itself))
+
+def _shares(asked: ReportPeriod, schedules, levels, collected: int) -> list[ShareRow]:
+    """Each level's part of what was collected, under the schedule of the period's
+    start (the last level takes the rounding)."""
+    loaded = schedule_on(schedules, asked.first)
+    if loaded is None:
+        return []
+    names = {depth: level.name for depth, level in levels.items()}
+    out, allotted = [], 0
+    depths = sorted(loaded.shares)
+    for index, depth in enumerate(depths):
+        share_bp = loaded.shares[depth]
+        if index == len(depths) - 1:
+            amount = collected - allotted
         else:
-            rows.append(row(unit.path, None, unit.name))
-    totals = Figures(
-        expected_cents=sum(v[0] for v in by_child.values()),
-        collected_cents=sum(v[1] for v in by_child.values()),
-        members=sum(v[0] for v in people_by_child.values()),
-        up_to_date=sum(v[1] for v in people_by_child.values()),
-    )
-
-    months = []
-    for month_start in P.periods_between(window_start, period, kind):
-        if month_start < window_start:
-            continue
-        loaded = schedule_on(schedules, month_start)
-        expected, collected = by_period.get(month_start, (0, 0))
-        months.append(
-            MonthPoint(
-                key=P.period_key(month_start, loaded.period if loaded else kind),
-                start=month_start,
-                expected_cents=expected,
-                collected_cents=collected,
+            amount = collected * share_bp // 10_000
+        allotted += amount
+        out.append(
+            ShareRow(
+                level=names.get(depth, str(depth)),
+                share_bp=share_bp,
+                amount_cents=amount,
             )
         )
-
-    levels = {level.depth: level for level in Level.objects.all()}
-    shares = []
-    loaded = schedule_on(schedules, period)
-    if loaded is not None:
-        names = {depth: level.name for depth, level in levels.items()}
-        allotted = 0
-        depths = sorted(loaded.shares)
-        for index, depth in enumerate(depths):
-            share_bp = loaded.shares[depth]
-            if index == len(depths) - 1:
-                amount = (
-                    totals.collected_cents - allotted
-                )  # the last takes the rounding
-            else:
-                amount = totals.collected_cents * share_bp // 10_000
-            allotted += amount
-            shares.append(
-                ShareRow(
-                    level=names.get(depth, str(depth)),
-                    share_bp=share_bp,
-                    amount_cents=amount,
-                )
-            )
-
-    child_level = levels[unit.depth].plural if children and unit.depth in levels else ""
-    report = Report(
-        unit=unit,
-        period=period,
-        period_key=P.period_key(period, kind),
-        period_kind=kind,
-        totals=totals,
-        children=rows,
-        months=months,
-        shares=shares,
-        child_level=child_level,
-    )
-    if with_members:
-        report.members = _member_rows(unit=unit, period=period)
-    return report
+    return out
 
 
-def _member_rows(*, unit: Unit, period: date) -> list[MemberRow]:
-    memberships = list(
-        Membership.objects.current()
-        .filter(unit__path__startswith=unit.path, status=Membership.Status.ADHERENT)
+def _member_rows(
+    *, unit: Unit, asked: ReportPeriod, counted_on: date, schedules
+) -> list[MemberRow]:
+    """One row per member who was a member then or has lines here for the period:
+    their figures add up to the unit's."""
+    sums: dict[int, Figures] = {}
+    per_period = _line_sums(
+        LedgerLine.objects.filter(
+            unit__path__startswith=unit.path,
+            period__range=(asked.first, asked.last),
+        ).values("member_id", "unit_id", "period")
+    ).order_by()
+    per_bucket: dict[tuple, list[int]] = {}
+    for row in per_period:
+        bucket = bucket_on(schedules, row["period"]).start
+        figures = per_bucket.setdefault(
+            (row["member_id"], row["unit_id"], bucket), [0, 0]
+        )
+        figures[0] += row["due"]
+        figures[1] += row["paid"]
+    for (member_id, _unit_id, _bucket), (due, paid) in per_bucket.items():
+        sums.setdefault(member_id, Figures()).add(member_sums(due, paid))
+    then = {
+        m.user_id: m
+        for m in _memberships_on(counted_on)
+        .filter(unit__path__startswith=unit.path)
         .select_related("user", "unit")
-        .order_by("user__display_name", "user_id")
-    )
-    ids = [m.user_id for m in memberships]
-    sums = {
-        row["member_id"]: (row["expected"], row["collected"])
-        for row in _sums(
-            LedgerLine.objects.filter(member_id__in=ids, period=period).values(
-                "member_id"
-            )
-        ).order_by()
     }
-    standings = standings_for(ids)
-    return [
-        MemberRow(
-            user_id=m.user_id,
-            name=m.user.display_name,
-            email=m.user.email,
-            unit=m.unit.name,
-            expected_cents=sums.get(m.user_id, (0, 0))[0],
-            collected_cents=sums.get(m.user_id, (0, 0))[1],
-            standing=standings[m.user_id],
+    others = set(sums) - set(then)
+    if others:
+        # Former members (or transferred away) with lines here: their last
+        # membership in this unit.
+        for m in (
+            Membership.objects.filter(
+                user_id__in=others, unit__path__startswith=unit.path
+            )
+            .select_related("user", "unit")
+            .order_by("started_on")
+        ):
+            then[m.user_id] = m
+    memberships = sorted(
+        then.values(), key=lambda m: (m.user.display_name.casefold(), m.user_id)
+    )
+    standings = standings_for([m.user_id for m in memberships])
+    out = []
+    for m in memberships:
+        figures = sums.get(m.user_id, Figures())
+        out.append(
+            MemberRow(
+                user_id=m.user_id,
+                name=m.user.display_name,
+                email=m.user.email,
+                unit=m.unit.name,
+                expected_cents=figures.expected_cents,
+                collected_cents=figures.collected_cents,
+                outstanding_cents=figures.outstanding_cents,
+                ahead_cents=figures.ahead_cents,
+                standing=standings[m.user_id],
+            )
         )
-        for m in memberships
-    ]
+    return out
 
 
 def unit_summary(*, unit: Unit, month: date) -> Report:
@@ -345,6 +557,7 @@ def report_csv(report: Report) -> str:
             _("expected"),
             _("collected"),
             _("outstanding"),
+            _("paid ahead"),
             _("collection rate %"),
             _("members"),
             _("up to date"),
@@ -359,6 +572,7 @@ def report_csv(report: Report) -> str:
                 euros(figures.expected_cents),
                 euros(figures.collected_cents),
                 euros(figures.outstanding_cents),
+                euros(figures.ahead_cents),
                 percent(figures.rate),
                 figures.members,
                 figures.up_to_date,
@@ -373,6 +587,8 @@ def report_csv(report: Report) -> str:
                 _("cell"),
                 _("expected"),
                 _("paid"),
+                _("outstanding"),
+                _("paid ahead"),
                 _("standing"),
             ]
         )
@@ -384,6 +600,8 @@ def report_csv(report: Report) -> str:
                     member.unit,
                     euros(member.expected_cents),
                     euros(member.collected_cents),
+                    euros(member.outstanding_cents),
+                    euros(member.ahead_cents),
                     member.standing.label,
                 ]
             )

@@ -273,7 +273,12 @@ class ImportSerializer(serializers.Serializer):
 class FiguresSerializer(serializers.Serializer):
     expected_cents = serializers.IntegerField()
     collected_cents = serializers.IntegerField()
-    outstanding_cents = serializers.IntegerField()
+    outstanding_cents = serializers.IntegerField(
+        help_text="The sum of each member's shortfall on the period"
+    )
+    ahead_cents = serializers.IntegerField(
+        help_text="What members paid beyond what was called (apart from outstanding)"
+    )
     rate = serializers.FloatField(allow_null=True, help_text="Collected / expected, %")
     members = serializers.IntegerField()
     up_to_date = serializers.IntegerField()
@@ -302,6 +307,8 @@ class ReportMemberSerializer(serializers.Serializer):
     unit = serializers.CharField()
     expected_cents = serializers.IntegerField()
     collected_cents = serializers.IntegerField()
+    outstanding_cents = serializers.IntegerField()
+    ahead_cents = serializers.IntegerField()
     standing = serializers.CharField(source="standing.state")
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,27 +16,27 @@ from federation import access
 from organising.csvexport import csv_response
 
 from .. import reports, services
-from ..forms import ReportPeriodForm
 from .common import attachment, error_text, record_bulk_access, unit_for
 
 
 def _report(request, slug: str):
-    """The unit and its report for the period asked (the current one by default);
-    404 for a period that is not one."""
+    """The unit, its report for the period asked (the current one by default) and
+    the error that made the period asked unusable (then: the current period)."""
     found = unit_for(request, "dues.report", slug)
-    form = ReportPeriodForm(request.GET or None)
-    period = form.cleaned_data["period"] if form.is_valid() else None
     # Amounts per member only for a cell: above, the breakdown is by unit.
     with_members = found.is_leaf() and access.can(
         request.user, "dues.member_amounts", found
     )
+    asked = request.GET.get("period", "").strip()
     try:
         result = reports.unit_report(
-            unit=found, period=period, with_members=with_members
+            unit=found, period=asked or None, with_members=with_members
         )
-    except ValidationError as error:
-        raise Http404 from error
-    return found, result
+        error = None
+    except ValidationError as invalid:
+        error = error_text(invalid)
+        result = reports.unit_report(unit=found, with_members=with_members)
+    return found, result, error
 
 
 def _member_ids(result) -> list[int]:
@@ -45,23 +45,27 @@ def _member_ids(result) -> list[int]:
 
 @login_required
 def report(request, slug: str):
-    found, result = _report(request, slug)
+    found, result, error = _report(request, slug)
     record_bulk_access(request, found, kind="view", members=_member_ids(result))
     this_year = timezone.localdate().year
     context = {
         "unit": found,
         "report": result,
+        "period_error": error,
+        "asked": request.GET.get("period", ""),
         "ancestors": list(found.ancestors_qs()),
-        "period_choices": [month.key for month in reversed(result.months)],
+        "period_choices": reports.period_choices(result),
         "can_manage": access.can(request.user, "dues.manage", found),
         "receipt_years": range(this_year - 1, this_year - 6, -1),
     }
-    return render(request, "dues/report.html", context)
+    return render(request, "dues/report.html", context, status=400 if error else 200)
 
 
 @login_required
 def report_csv(request, slug: str):
-    found, result = _report(request, slug)
+    found, result, error = _report(request, slug)
+    if error:
+        return HttpResponseBadRequest(error, content_type="text/plain; charset=utf-8")
     record_bulk_access(request, found, kind="export", members=_member_ids(result))
     return csv_response(
         reports.report_csv(result),

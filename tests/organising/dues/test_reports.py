@@ -65,8 +65,10 @@ def test_breakdown_by_child_unit_and_members_up_to_date(tree, activity):
     assert rows["Cellule A1x"].members == members_a1x
     assert report.totals.members == sum(r.members for r in rows.values())
     assert 0 < report.totals.up_to_date < report.totals.members
-    assert report.totals.outstanding_cents == max(
-        0, report.totals.expected_cents - report.totals.collected_cents
+    # Each member's shortfall, advances apart: they no longer cancel each other.
+    assert (
+        report.totals.collected_cents - report.totals.expected_cents
+        == report.totals.ahead_cents - report.totals.outstanding_cents
     )
     assert report.totals.rate == round(
         100 * report.totals.collected_cents / report.totals.expected_cents, 1
