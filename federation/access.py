@@ -103,18 +103,19 @@ ANONYMOUS = Viewer()
 
 def viewer_for(user) -> Viewer:
     """The user's viewer: kept on the user object for the request, and between
-    requests in the cache under the member's context token (`viewer_cache`); built
-    from the database (4 queries) when either has moved."""
+    requests in the cache under the member's context version, read from their row
+    (`viewer_cache`); built from the database (4 queries) when it has moved."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS
+    version = viewer_cache.version_of(user)
     cached = getattr(user, "_viewer", None)
-    if cached is not None:
-        return cached
-    version, viewer = viewer_cache.load(user.pk)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    viewer = viewer_cache.load(user)
     if viewer is None:
         viewer = _viewer_from_database(user)
-        viewer_cache.keep(user.pk, version, viewer)
-    user._viewer = viewer
+        viewer_cache.keep(user, viewer)
+    user._viewer = (version, viewer)
     return viewer
 
 

@@ -61,6 +61,15 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     objects = UserManager()
 
+    # Versions that caches are keyed by (federation.viewer_cache): each is replaced in
+    # the transaction that changes what it covers, and read with the user's row, so a
+    # cache that missed a change, or came back from an old snapshot, can only miss.
+    # What the member may see (memberships, offices, groups, follows, blocks):
+    context_version = models.BigIntegerField(default=0, editable=False)
+    # Their unread notifications and messages:
+    counts_version = models.BigIntegerField(default=0, editable=False)
+    # Their sessions (one ended: cached copies of the others are checked again):
+    sessions_version = models.BigIntegerField(default=0, editable=False)
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = ["display_name"]

@@ -1,31 +1,79 @@
 """What every use of the shared cache for speed has in common: it is never needed.
 
 A cache error (Redis down, a timeout) turns into the caller's default, and the
-caller goes to the database, which stays the source of truth.
+caller goes to the database, which stays the source of truth. After one error the
+cache is left alone for the rest of the request (and for DOWN_FOR seconds outside
+requests: sockets, workers), so a Redis that stalls costs a page one short timeout
+(settings: CACHE_TIMEOUT_MS), not one per cache call.
 """
 
 import functools
 import logging
 import threading
+import time
 
+from django.core.cache import cache as _default_cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.core.signals import request_started
+from django.db import connection
 
 logger = logging.getLogger(__name__)
+
+DOWN_FOR = 5.0  # seconds without the cache after an error, outside a request
+_state = threading.local()
+
+
+def cache():
+    """The shared cache (a function: settings may change it in tests)."""
+    return _default_cache
+
+
+def is_down() -> bool:
+    """Whether a cache call failed earlier in this request (or in the last
+    DOWN_FOR seconds of this thread, outside requests)."""
+    return getattr(_state, "down_until", 0.0) > time.monotonic()
+
+
+def mark_down() -> None:
+    _state.down_until = time.monotonic() + DOWN_FOR
+
+
+def _request_started(**kwargs) -> None:
+    _state.down_until = 0.0  # each request tries the cache again, once
+
+
+def connect() -> None:
+    request_started.connect(_request_started, dispatch_uid="organising.cached")
+
+
+def in_transaction() -> bool:
+    """Inside a transaction of this code's own (a test's wrapping one does not
+    count): what is read there may be rolled back, so it is not kept."""
+    return any(
+        not getattr(block, "_from_testcase", False)
+        for block in connection.atomic_blocks
+    )
 
 
 def guarded(default=None):
     """Decorate a function that only reads or writes the cache: errors give
-    `default` (logged), never an error page."""
+    `default` (logged once per request), never an error page; once the cache has
+    failed in this request, `default` at once."""
 
     def wrap(function):
         @functools.wraps(function)
         def guarded_call(*args, **kwargs):
+            if is_down():
+                return default
             try:
                 return function(*args, **kwargs)
             except Exception:  # noqa: BLE001 - the cache down is a miss, not an error
+                mark_down()
                 logger.warning(
-                    "Cache unavailable in %s", function.__name__, exc_info=True
+                    "Cache unavailable in %s: skipped for this request",
+                    function.__name__,
+                    exc_info=True,
                 )
                 return default
 
@@ -73,10 +121,9 @@ class _SharedPools(RedisCacheClient):
 
 class ForgivingRedisCache(RedisCache):
     """Django's Redis cache for code that does not guard its calls (allauth's rate
-    limits, sessions): an error reads as a miss (get: the default, add and has_key:
-    False) and a write that fails is dropped, so pages stay up while Redis is down.
-    allauth then refuses sign-ins as rate limited rather than failing (its lock
-    cannot be taken): members already signed in go on working."""
+    limits, sessions): an error reads as a miss (get: the default, has_key: False,
+    add: True, as on an empty cache) and a write that fails is dropped, so pages and
+    sign-ins work while Redis is down (rate limits then do not count)."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
@@ -99,7 +146,9 @@ class ForgivingRedisCache(RedisCache):
         return self._forgive("has_key", False, key, version)
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        return self._forgive("add", False, key, value, timeout, version)
+        # Down, the cache is empty: adding would have worked. (allauth takes a lock
+        # with add before counting sign-ins: False refused every sign-in with 429.)
+        return self._forgive("add", True, key, value, timeout, version)
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._forgive("set", None, key, value, timeout, version)

@@ -94,7 +94,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, refusing a cached session whose row is gone (organising.sessions).
+    "organising.sessions.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Refuses too large uploads before anything reads them (organising/files.py).
@@ -153,12 +154,45 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis: cache, channel layer and Celery broker. Without it everything stays in process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+# The Celery broker apart from the cache: the cache's Redis runs without persistence
+# (docker-compose.yml), queued tasks must survive a restart.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+# A cache call that does not answer within this many milliseconds is a miss, and the
+# cache is left alone for the rest of the request (organising.cached).
+CACHE_TIMEOUT_MS = env_int("CACHE_TIMEOUT_MS", 25)
+
+
+def _release() -> str:
+    """Cache keys change with each release (the package version and the commit, or
+    MAILLAGE_RELEASE): a new release never reads what an old one stored."""
+    if os.environ.get("MAILLAGE_RELEASE"):
+        return os.environ["MAILLAGE_RELEASE"]
+    from importlib import metadata
+
+    try:
+        release = metadata.version("maillage")
+    except metadata.PackageNotFoundError:
+        release = "0"
+    head = BASE_DIR / ".git" / "HEAD"
+    try:
+        ref = head.read_text().strip()
+        if ref.startswith("ref: "):
+            ref = (BASE_DIR / ".git" / ref[5:]).read_text().strip()
+        release += "-" + ref[:12]
+    except OSError:
+        pass
+    return release
+
+
     CACHES = {
         "default": {
             "BACKEND": "organising.cached.ForgivingRedisCache",
             "LOCATION": REDIS_URL,
-            # Redis unreachable costs a page half a second per cache call, not minutes.
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
+            "KEY_PREFIX": _release(),
+            "OPTIONS": {
+                "socket_connect_timeout": CACHE_TIMEOUT_MS / 1000,
+                "socket_timeout": CACHE_TIMEOUT_MS / 1000,
+            },
         }
     }
     CHANNEL_LAYERS = {
@@ -167,15 +201,26 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL]},
         }
     }
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_RESULT_BACKEND = REDIS_URL  # results kept an hour: callers may wait on them
+    CELERY_RESULT_BACKEND = CELERY_BROKER_URL  # kept an hour: callers may wait on them
     CELERY_RESULT_EXPIRES = 3600
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CELERY_BROKER_URL = "memory://"
-    CELERY_TASK_ALWAYS_EAGER = True
+    CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
+    CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
+# A broker that does not answer fails a publish within about a second instead of
+# retrying for 20 (organising.queueing logs it; the work is found again later).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+    "max_retries": 0,
+}
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_REDIS_SOCKET_TIMEOUT = 2
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = "Europe/Paris"
@@ -192,6 +237,12 @@ CELERY_BEAT_SCHEDULE["messaging-email-daily"] = {
     "kwargs": {"frequency": "daily"},
 }
 # Seconds between two checks that a live socket's session or token is still valid.
+# Join requests waiting JOIN_REMINDER_DAYS days: their officers are reminded once.
+CELERY_BEAT_SCHEDULE["members-join-reminders"] = {
+    "task": "members.tasks.join_reminders_task",
+    "schedule": crontab(hour=9, minute=15),
+}
+JOIN_REMINDER_DAYS = env_int("JOIN_REMINDER_DAYS", 3)
 MESSAGING_WS_RECHECK_SECONDS = env_int("MESSAGING_WS_RECHECK_SECONDS", 60)
 # Agenda: the day-before reminders (each answer reminded once, by a marker row).
 CELERY_BEAT_SCHEDULE["agenda-reminders"] = {
@@ -216,7 +267,15 @@ CELERY_BEAT_SCHEDULE["dues-treasurer-summaries"] = {
 DUES_RECEIPT_ISSUER = os.environ.get(
     "DUES_RECEIPT_ISSUER", "Association de financement du parti"
 )
-DUES_RECEIPT_ISSUER_ADDRESS = os.environ.get("DUES_RECEIPT_ISSUER_ADDRESS", "")
+# Receipts are refused until both are set (a fictitious address in development).
+DUES_RECEIPT_ISSUER_ADDRESS = os.environ.get(
+    "DUES_RECEIPT_ISSUER_ADDRESS",
+    "1 rue de la Démonstration\n75011 Paris" if DEBUG else "",
+).replace("\\n", "\n")
+# What a person may give (dues and gifts) to political parties in a year (art. 11-4
+# of the law of 11 March 1988), and how early members hear of a direct debit.
+DUES_YEARLY_CEILING_CENTS = env_int("DUES_YEARLY_CEILING_CENTS", 750_000)
+DUES_SEPA_PRENOTIFICATION_DAYS = env_int("DUES_SEPA_PRENOTIFICATION_DAYS", 14)
 # In development a fictitious creditor lets the demo show direct debits.
 _DEMO_CREDITOR = {
     "NAME": "Association de financement (démo)",
@@ -273,6 +332,36 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Behind nginx the client is the last X-Forwarded-For hop (allauth's and our limits).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Rate limits on what people or bots can repeat (organising/ratelimits.py): per member
+# and per client network (IPv4 /24, IPv6 /64); "n/m" per minute, h hour, d day, and
+# several windows all apply. RATE_LIMIT_<ACTION> / RATE_LIMIT_<ACTION>_NETWORK override.
+RATE_LIMITS = {
+    "post": "10/m,100/h",
+    "reply": "20/m,300/h",
+    "message": "30/m,500/h",
+    "conversation": "10/m,60/h",
+    "reaction": "60/m,1000/h",
+    "mention": "30/m,150/h",  # people notified by @mentions
+    "invitation": "30/h,200/d",
+}
+RATE_LIMITS_NETWORK = {
+    "post": "60/m",
+    "reply": "120/m",
+    "message": "200/m",
+    "conversation": "60/m",
+    "reaction": "400/m",
+    "mention": "200/m",
+    "invitation": "300/h",
+}
+for _action in RATE_LIMITS:
+    _name = f"RATE_LIMIT_{_action.upper()}"
+    RATE_LIMITS[_action] = os.environ.get(_name, RATE_LIMITS[_action])
+    _name += "_NETWORK"
+    RATE_LIMITS_NETWORK[_action] = os.environ.get(_name, RATE_LIMITS_NETWORK[_action])
+
 MFA_TOTP_ISSUER = "Maillage"
 # Tracking every request would cost a database write per page; the session list still
 # shows where and when each session started.

@@ -421,3 +421,17 @@ class NotificationSettings(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.email}"
+
+
+class Stamp(models.Model):
+    """The version of one thing stored pages and cards show (`pagecache`): a source
+    of timelines ("u12" a unit's posts, "g3" a group's, "a7" a member's, "m7" a
+    member's own reactions) or a name ("n:a7", "n:u12", "n:g3"). Replaced in the
+    transaction that changes it; a page is served again only while every stamp it
+    was built under still holds. A missing row is a version too (never changed)."""
+
+    key = models.CharField(max_length=40, primary_key=True)
+    value = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"

@@ -1,39 +1,46 @@
-"""The home timeline's pages, kept rendered between reads.
+"""The home timeline's pages, kept rendered between reads, and the cards of every
+timeline, rendered once for all their readers.
 
 The home timeline is the page members open most, and most reloads find nothing new.
 Building a page costs a merge over every unit, group and member it covers plus
-thirty cards; serving it again costs two cache round trips. The first page is kept
-for PAGE_TTL; an older page (whole, or the fragment that "Older posts" loads) for
-OLDER_PAGE_TTL, long enough for what brings a reader back to it (the back button, a
-reload, a second tab) without keeping every page of every scroll. A page is kept
-under what it was built from, and read again only while all of it still holds:
+thirty cards; serving it again costs one cache round trip and one small query. The
+first page is kept for PAGE_TTL; an older page (whole, or the fragment that "Older
+posts" loads) for OLDER_PAGE_TTL, long enough for what brings a reader back to it
+(the back button, a reload, a second tab) without keeping every page of every
+scroll.
 
-- the viewer's *context token*, replaced on commit whenever what decides what they
-  may see changes: memberships, offices, groups, follows, mutes and blocks (both
-  sides), the account itself;
-- one *stamp* per source of the page (each unit of the home chain, each group, each
-  followed member, the viewer) and one for names, replaced on commit whenever a post
-  of that source is published, edited, removed, reacted to, replied to, boosted or
-  relayed, or a member, unit or group is renamed;
-- one stamp for the viewer's own reactions.
+PostgreSQL decides whether a stored page may be served (ARCHITECTURE.md, "caches can
+only miss"). A page is stored under the viewer's *context version* (their row,
+`federation.viewer_cache`: memberships, offices, groups, follows, mutes, blocks) and
+with the *stamps* (`Stamp` rows) it was built under, which are read again from the
+database at every read, in one query:
+
+- one per source of the page (each unit of the home chain, each group, each followed
+  member, the viewer), replaced whenever a post of that source is published,
+  edited, removed, reacted to, replied to, boosted or relayed;
+- one for the viewer's own reactions;
+- one per name the page shows (authors, units, groups), replaced when it really
+  changes: a member renaming themself rebuilds only the pages and cards that show
+  them.
+
+Stamps are replaced in the transaction that makes the change: a Redis that lost a
+write, was evicted or comes back from an old snapshot only holds pages whose stamps
+no longer match, and misses. Any doubt (a cache error, Redis down) is a miss too,
+and a miss builds the page from the database. What differs per request (CSRF token,
+CSP nonce, unread badges) is left as holes in the stored page and filled at each
+read.
 
 Reactions come in storms (a national post, 100,000 readers): the reactor's own
 pages are built again at once, everyone else's at most once per REACTION_WINDOW per
 post (at the first reaction, then once at the end of the window), not once per
-reaction.
-
-Stamps and tokens are random, never counters: a key lost to eviction or a restart
-cannot come back with an old value that an old page matches. The database stays the
-source of truth: any doubt (a cache error, Redis down) is a miss, and a miss builds
-the page from the database. What differs per request (CSRF token, CSP nonce, unread
-badges) is left as holes in the stored page and filled at each read.
+reaction: counts may lag by that window, never what may be seen.
 """
 
-import secrets
+import contextvars
+import hashlib
 import zlib
 from collections.abc import Callable, Iterable
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
@@ -46,16 +53,15 @@ from django.utils.translation import get_language
 from federation import viewer_cache
 from federation.models import Group, Unit
 from members.models import User
+from organising import cached
 from organising.cached import guarded
+from organising.queueing import enqueue_on_commit
 
 from . import selectors
-from .models import Post, Relation
+from .models import Post, Relation, Stamp
 
 PAGE_TTL = 600  # a first page nobody reads again leaves the cache
 OLDER_PAGE_TTL = 180
-# A stamp outlives every page: a page built before its source was first stamped
-# (stamp missing) must be gone before that stamp can expire and be missing again.
-STAMP_TTL = 86_400
 COUNTS_TTL = 300
 CARD_TTL = 3600
 REACTION_WINDOW = 10  # seconds others' pages may show a post's previous counts
@@ -70,21 +76,32 @@ REACTIONS_HOLE = f"<!--reactions:{_SECRET}-->"
 HOLES = {"csrf_token": CSRF_HOLE, "csp_nonce": NONCE_HOLE, "page_holes": True}
 
 
-def _token() -> str:
-    return secrets.token_hex(6)
+# --- Stamps: versions kept in PostgreSQL -----------------------------------------
+
+
+def stamp(keys: Iterable[str]) -> None:
+    """New values for these stamps, in the current transaction (sorted: two
+    transactions stamping the same rows take their locks in the same order)."""
+    keys = sorted(set(keys))
+    if not keys:
+        return
+    value = viewer_cache.new_version()
+    Stamp.objects.bulk_create(
+        [Stamp(key=key, value=value) for key in keys],
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["value"],
+    )
+
+
+def stamps_of(keys: Iterable[str]) -> dict[str, int]:
+    """The current stamps of `keys` (0: never stamped), in one query."""
+    keys = sorted(set(keys))
+    found = dict(Stamp.objects.filter(key__in=keys).values_list("key", "value"))
+    return {key: found.get(key, 0) for key in keys}
 
 
 # --- What changed -----------------------------------------------------------------
-
-
-def _stamp_keys(sources: Iterable[str]) -> list[str]:
-    return [f"tl:stamp:{source}" for source in sources]
-
-
-@guarded()
-def _stamp_now(sources: list[str]) -> None:
-    token = _token()
-    cache.set_many(dict.fromkeys(_stamp_keys(sources), token), STAMP_TTL)
 
 
 def _sources_of(unit_id, group_id, author_id) -> list[str]:
@@ -97,11 +114,10 @@ def _sources_of(unit_id, group_id, author_id) -> list[str]:
 
 
 def post_changed(post: Post) -> None:
-    """On commit, stamp the sources of every card that shows `post`: its own, its
-    parent's and root's (their reply counts), and those of the boosts and relays
-    that share it."""
-    ids = {post.pk, post.parent_id, post.root_id} - {None}
-    transaction.on_commit(lambda: stamp_sources(post.pk, ids), robust=True)
+    """Stamp, in the current transaction, the sources of every card that shows
+    `post`: its own, its parent's and root's (their reply counts), and those of the
+    boosts and relays that share it."""
+    stamp_sources(post.pk, {post.pk, post.parent_id, post.root_id} - {None})
 
 
 def stamp_sources(post_id: int, ids: set[int] | None = None) -> None:
@@ -113,59 +129,71 @@ def stamp_sources(post_id: int, ids: set[int] | None = None) -> None:
     rows = Post.objects.filter(Q(pk__in=ids) | Q(shared_id=post_id)).values_list(
         "unit_id", "audience_group_id", "author_id"
     )
-    _stamp_now([source for row in rows for source in _sources_of(*row)])
+    stamp(source for row in rows for source in _sources_of(*row))
 
 
 def reaction_changed(post: Post, user_id: int) -> None:
-    """On commit: the reactor's own pages at once; the pages of everyone who sees
-    the post at the first reaction of a REACTION_WINDOW, then once at its end."""
+    """The reactor's own pages at once; the pages of everyone who sees the post at
+    the first reaction of a REACTION_WINDOW, then once at its end (a task)."""
+    stamp([f"m{user_id}"])
+    if _first_in_window(f"tl:rx:{post.pk}"):
+        stamp_sources(post.pk)
+    elif _first_in_window(f"tl:rx-late:{post.pk}"):
+        from .tasks import stamp_post_sources
 
-    def stamp():
-        _stamp_now([f"m{user_id}"])
-        if _first_in_window(f"tl:rx:{post.pk}"):
-            stamp_sources(post.pk)
-        elif _first_in_window(f"tl:rx-late:{post.pk}"):
-            from .tasks import stamp_post_sources
+        post_id = post.pk
+        enqueue_on_commit(
+            stamp_post_sources,
+            post_id,
+            countdown=REACTION_WINDOW,
+            # No broker: stamp now, other readers see the counts at once.
+            fallback=lambda: _stamp_committed(post_id),
+        )
 
-            stamp_post_sources.apply_async((post.pk,), countdown=REACTION_WINDOW)
 
-    transaction.on_commit(stamp, robust=True)
+def _stamp_committed(post_id: int) -> None:
+    with transaction.atomic():
+        stamp_sources(post_id)
 
 
 @guarded(default=True)
 def _first_in_window(key: str) -> bool:
-    return cache.add(key, 1, REACTION_WINDOW)
+    return cached.cache().add(key, 1, REACTION_WINDOW)
 
 
-def names_changed() -> None:
-    """A member, unit or group was renamed: every stored page may show the name."""
-    transaction.on_commit(lambda: _stamp_now(["names"]), robust=True)
-
-
-@guarded()
-def counts_changed(user_id: int) -> None:
-    cache.delete(f"tl:counts:{user_id}")
+def name_key(kind: str, pk) -> str:
+    """The stamp of a name: "a" a member, "u" a unit, "g" a group."""
+    return f"n:{kind}{pk}"
 
 
 # --- Reading ----------------------------------------------------------------------
 
+_SOURCES_TTL = PAGE_TTL
 
-def _context(user) -> tuple[str, list[str]]:
-    """The viewer's context token and the sources of their home page (read from
-    the database when the token moved)."""
-    token_key, sources_key = viewer_cache.token_key(user.pk), f"tl:sources:{user.pk}"
-    found = cache.get_many([token_key, sources_key])
-    token, stored = viewer_cache.current_token(user.pk, found), found.get(sources_key)
-    if stored is not None and stored[0] == token:
-        return token, stored[1]
+
+def _sources(user, stored) -> list[str]:
+    """The stamps every home page of `user` depends on (`stored`: what the cache
+    held for this context version)."""
+    if stored is not None:
+        return stored
     home = selectors.home_sources(user)
     sources = sorted(
         [f"u{pk}" for pk in home.unit_ids]
         + [f"g{pk}" for pk in home.group_ids]
         + [f"a{pk}" for pk in {user.pk, *home.followed}]
-    ) + ["names", f"m{user.pk}"]
-    cache.set(sources_key, (token, sources), PAGE_TTL)
-    return token, sources
+        + [name_key("u", pk) for pk in home.unit_ids]
+        + [name_key("g", pk) for pk in home.group_ids]
+    ) + [f"m{user.pk}", name_key("a", user.pk)]
+    _keep(_sources_key(user), sources, _SOURCES_TTL)
+    return sources
+
+
+def _sources_key(user) -> str:
+    return f"tl:sources:{user.pk}:{viewer_cache.version_of(user)}"
+
+
+def _counts_key(user) -> str:
+    return f"tl:counts:{user.pk}:{viewer_cache.version_of(user, viewer_cache.COUNTS)}"
 
 
 def cacheable(request) -> bool:
@@ -180,16 +208,47 @@ def cacheable(request) -> bool:
     )
 
 
+_names_seen: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "names_seen", default=None
+)
+
+
 def serve_home(request, cursor, *, items_only: bool, build: Callable[[], str]) -> str:
     """The HTML of the home page at `cursor` (None: the first page), whole or its
-    items only, for this request: the stored page if it still holds, else `build()`
-    (rendered with HOLES in its context), stored for next time."""
-    lookup = _lookup_home(request, _page_name(cursor, items_only))
-    if lookup is not None and lookup[2] is not None:
-        return fill(request, lookup[2])
-    html = build()  # stamps were read first: a change while building shows next time
-    if lookup is not None:
-        _store(lookup[0], lookup[1], html, OLDER_PAGE_TTL if cursor else PAGE_TTL)
+    items only, for this request: the stored page if every stamp it was built under
+    still holds, else `build()` (rendered with HOLES in its context), stored for next
+    time."""
+    user = request.user
+    page_key = (
+        f"tl:page:{user.pk}:{viewer_cache.version_of(user)}:{get_language()}:"
+        f"{_page_name(cursor, items_only)}"
+    )
+    found = _get_many([_sources_key(user), page_key, _counts_key(user)])
+    if found.get(_counts_key(user)) is not None:
+        request._messaging_unread = found[_counts_key(user)]
+    sources = _sources(user, found.get(_sources_key(user)))
+    stored = found.get(page_key)
+    names = stored[1] if stored is not None else ()
+    # Read before building: a change committed while building shows next time.
+    stamps = stamps_of([*sources, *names])
+    version = tuple(stamps[key] for key in (*sources, *names))
+    if stored is not None and stored[0] == sources and stored[2] == version:
+        return fill(request, zlib.decompress(stored[3]).decode())
+    seen = {}
+    token = _names_seen.set(seen)
+    try:
+        html = build()
+    finally:
+        _names_seen.reset(token)
+    names = tuple(sorted(set(seen) - set(sources)))
+    version = tuple(stamps[key] for key in sources) + tuple(seen[key] for key in names)
+    if not cached.in_transaction():
+        # Compressed: a page of 70 KB keeps in 6 KB for 0.1 ms of CPU each way.
+        _keep(
+            page_key,
+            (sources, names, version, zlib.compress(html.encode(), 1)),
+            OLDER_PAGE_TTL if cursor else PAGE_TTL,
+        )
     return fill(request, html)
 
 
@@ -200,51 +259,29 @@ def _page_name(cursor, items_only: bool) -> str:
     return f"{part}:{cursor.encode()}"  # encoded again: one key per position
 
 
-@guarded()
-def _lookup_home(request, name: str) -> tuple[str, tuple, str | None]:
-    """(key, version, the stored HTML if it is of this version)."""
-    user = request.user
-    token, sources = _context(user)
-    page_key = f"tl:page:{user.pk}:{get_language()}:{name}"
-    counts_key = f"tl:counts:{user.pk}"
-    stamp_keys = _stamp_keys(sources)
-    found = cache.get_many([page_key, counts_key, *stamp_keys])
-    request._messaging_unread = found.get(counts_key)
-    version = (token, [found.get(key) for key in stamp_keys])
-    stored = found.get(page_key)
-    if stored is None or stored[0] != version:
-        return page_key, version, None
-    return page_key, version, zlib.decompress(stored[1]).decode()
+@guarded(default={})
+def _get_many(keys: list[str]) -> dict:
+    return cached.cache().get_many(keys)
 
 
 @guarded()
-def _store(key: str, version: tuple, html: str, ttl: int) -> None:
-    # Compressed: a page of 70 KB keeps in 6 KB for 0.1 ms of CPU each way.
-    cache.set(key, (version, zlib.compress(html.encode(), 1)), ttl)
+def _keep(key: str, value, ttl: int) -> None:
+    cached.cache().set(key, value, ttl)
 
 
 def unread_counts(request) -> dict[str, int]:
     """The signed-in member's unread counts: kept on the request, then in the
-    cache (dropped on commit of any change, `broadcast.counts_changed`)."""
+    cache under the member's counts version (`broadcast.counts_changed`)."""
     counts = getattr(request, "_messaging_unread", None)
     if counts is None:
-        user_id = request.user.pk
-        counts = _stored_counts(user_id)
+        user = request.user
+        counts = _get_many([_counts_key(user)]).get(_counts_key(user))
         if counts is None:
-            counts = selectors.unread_counts(user_id)
-            _keep_counts(user_id, counts)
+            counts = selectors.unread_counts(user.pk)
+            if not cached.in_transaction():
+                _keep(_counts_key(user), counts, COUNTS_TTL)
         request._messaging_unread = counts
     return counts
-
-
-@guarded()
-def _stored_counts(user_id: int) -> dict[str, int] | None:
-    return cache.get(f"tl:counts:{user_id}")
-
-
-@guarded()
-def _keep_counts(user_id: int, counts: dict[str, int]) -> None:
-    cache.set(f"tl:counts:{user_id}", counts, COUNTS_TTL)
 
 
 def fill(request, html: str) -> str:
@@ -264,32 +301,62 @@ def fill(request, html: str) -> str:
 # --- Cards: one rendering shared by every reader --------------------------------
 
 
+def _card_states(ids: list[int]) -> dict[int, tuple[tuple, list[str]]]:
+    """Per post, what its card's content depends on (the edit time, the reply count
+    and, for a boost or relay, the original's edit time and removal) and the names
+    it shows: one light query (no model built)."""
+    rows = Post.objects.filter(pk__in=ids).values_list(
+        "id",
+        "edited_at",
+        "reply_count",
+        "author_id",
+        "unit_id",
+        "audience_group_id",
+        "shared_id",
+        "shared__edited_at",
+        "shared__deleted_at",
+        "shared__hidden_at",
+        "shared__author_id",
+        "shared__unit_id",
+        "shared__audience_group_id",
+    )
+    states = {}
+    for pk, edited, replies, author, unit, group, shared, *original in rows:
+        version = (edited, replies)
+        people = [("a", author), ("u", unit), ("g", group)]
+        if shared:  # the original's edit time, when it was removed, its names
+            version += (original[0], original[1] or original[2])
+            people += [("a", original[3]), ("u", original[4]), ("g", original[5])]
+        names = [name_key(kind, ref) for kind, ref in people if ref]
+        states[pk] = (version, names)
+    return states
+
+
 def _card_key(pk: int, language: str, version: tuple) -> str:
-    """Names the card's content: what an edit, a reply or a removal of the shared
-    original changes (`selectors.card_versions`; names are checked against their
-    stamp when read)."""
-    parts = [pk, language, *version]
-    return "tl:card:" + ":".join(str(part) for part in parts).replace(" ", "_")
+    digest = hashlib.blake2b(repr(version).encode(), digest_size=10).hexdigest()
+    return f"tl:card:{pk}:{language}:{digest}"
 
 
 def timeline_cards(ids: list[int], user, csrf_token) -> str:
     """The cards of a timeline page, newest first: rendered once for all readers
     with the reactions and the CSRF token left as holes, filled here for this
-    reader. Only the posts whose card is not stored yet are loaded."""
+    reader. Only the posts whose card is not stored yet are loaded. A card is kept
+    under its content's version and its names' stamps, read here from the
+    database."""
     from .templatetags.messaging_tags import reaction_buttons
 
     language = get_language()
+    states = _card_states(ids)
+    name_stamps = stamps_of(key for _version, names in states.values() for key in names)
+    seen = _names_seen.get()
+    if seen is not None:  # a stored page depends on these names too
+        seen.update(name_stamps)
     keys = {
-        pk: _card_key(pk, language, version)
-        for pk, version in selectors.card_versions(ids).items()
+        pk: _card_key(pk, language, (version, tuple(name_stamps[key] for key in names)))
+        for pk, (version, names) in states.items()
     }
-    found = _cards_stored(list(keys.values()))
-    names = found.pop("tl:stamp:names", None)
-    cards = {}
-    for pk, key in keys.items():
-        stored = found.get(key)
-        if stored is not None and stored[0] == names:
-            cards[pk] = stored[1]
+    found = _get_many(list(keys.values()))
+    cards = {pk: found[key] for pk, key in keys.items() if key in found}
     missing = [pk for pk in ids if pk in keys and pk not in cards]
     if missing:
         fresh = {}
@@ -298,8 +365,9 @@ def timeline_cards(ids: list[int], user, csrf_token) -> str:
                 "messaging/_post.html",
                 {"post": post, "csrf_token": CSRF_HOLE, "card_holes": True},
             )
-            fresh[keys[post.pk]] = (names, cards[post.pk])
-        _cards_keep(fresh)
+            fresh[keys[post.pk]] = cards[post.pk]
+        if not cached.in_transaction():
+            _cards_keep(fresh)
     reactions = selectors.reaction_lists(list(cards), user)
     html = "".join(
         cards[pk].replace(REACTIONS_HOLE, reaction_buttons(reactions[pk]))
@@ -309,14 +377,9 @@ def timeline_cards(ids: list[int], user, csrf_token) -> str:
     return html.replace(CSRF_HOLE, str(csrf_token))
 
 
-@guarded(default={})
-def _cards_stored(keys: list[str]) -> dict:
-    return cache.get_many(["tl:stamp:names", *keys])
-
-
 @guarded()
 def _cards_keep(cards: dict) -> None:
-    cache.set_many(cards, CARD_TTL)
+    cached.cache().set_many(cards, CARD_TTL)
 
 
 # --- Signals: changes made anywhere ------------------------------------------------
@@ -326,19 +389,19 @@ def _relation_changed(sender, instance, **kwargs):
     viewer_cache.context_changed(instance.owner_id, instance.target_id)
 
 
-def _user_saved(sender, instance, update_fields=None, **kwargs):
-    if update_fields is None or "display_name" in update_fields:
-        names_changed()
+def _user_saved(sender, instance, created=False, **kwargs):
+    if not created and viewer_cache.account_changed(instance, "display_name"):
+        stamp([name_key("a", instance.pk)])
 
 
 def _renamed(sender, instance, created=False, update_fields=None, **kwargs):
     if not created and (update_fields is None or "name" in update_fields):
-        names_changed()
+        stamp([name_key("u" if sender is Unit else "g", instance.pk)])
 
 
 def connect() -> None:
     """Follows, mutes and blocks change what a timeline shows (memberships, offices
-    and groups change the context token in `federation.viewer_cache`)."""
+    and groups change the context version in `federation.viewer_cache`)."""
     post_save.connect(_relation_changed, sender=Relation)
     post_delete.connect(_relation_changed, sender=Relation)
     post_save.connect(_user_saved, sender=User)
