@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from federation import access
 from federation.models import Level, Unit
+from organising import ratelimits
 from organising.audit.services import audit_record
 from organising.live import close_user_sockets
 
@@ -77,6 +78,7 @@ def invitation_create(
 ) -> tuple[Invitation, str]:
     """Invite a person into a cell; returns the invitation and its one-time secret."""
     access.require(by, "member.invite", unit)
+    ratelimits.charge("invitation", member=by)
     email = _normalise_email(email)
     _require_cell(unit)
     existing = User.objects.filter(email=email).first()

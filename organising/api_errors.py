@@ -6,6 +6,8 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from organising.ratelimits import RateLimited
+
 
 def exception_handler(exc, context):
     # Services raise Django's ValidationError for domain rules; answer 400 with fields.
@@ -24,4 +26,6 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RateLimited):  # 429 with Retry-After
+        exc = exceptions.Throttled(wait=exc.retry_after)
     return drf_exception_handler(exc, context)

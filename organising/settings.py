@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # The site's 404 page (not Django's debug page) under DEBUG too: organising/errors.py
     "organising.errors.SiteNotFoundMiddleware",
+    "organising.ratelimits.RateLimitMiddleware",
 ]
 
 if not DEBUG:  # in development runserver serves static files itself
@@ -331,6 +332,36 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "change_password": "5/m/user",
 }
+# Behind nginx the client is the last X-Forwarded-For hop (allauth's and our limits).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Rate limits on what people or bots can repeat (organising/ratelimits.py): per member
+# and per client network (IPv4 /24, IPv6 /64); "n/m" per minute, h hour, d day, and
+# several windows all apply. RATE_LIMIT_<ACTION> / RATE_LIMIT_<ACTION>_NETWORK override.
+RATE_LIMITS = {
+    "post": "10/m,100/h",
+    "reply": "20/m,300/h",
+    "message": "30/m,500/h",
+    "conversation": "10/m,60/h",
+    "reaction": "60/m,1000/h",
+    "mention": "30/m,150/h",  # people notified by @mentions
+    "invitation": "30/h,200/d",
+}
+RATE_LIMITS_NETWORK = {
+    "post": "60/m",
+    "reply": "120/m",
+    "message": "200/m",
+    "conversation": "60/m",
+    "reaction": "400/m",
+    "mention": "200/m",
+    "invitation": "300/h",
+}
+for _action in RATE_LIMITS:
+    _name = f"RATE_LIMIT_{_action.upper()}"
+    RATE_LIMITS[_action] = os.environ.get(_name, RATE_LIMITS[_action])
+    _name += "_NETWORK"
+    RATE_LIMITS_NETWORK[_action] = os.environ.get(_name, RATE_LIMITS_NETWORK[_action])
+
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Behind nginx the client is the last X-Forwarded-For hop (allauth's and our limits).
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from federation import access
 from federation.models import Audience, Group, Unit
 from members.models import User
+from organising import ratelimits
 from organising.audit.services import audit_record
 
 from . import broadcast, pagecache
@@ -161,6 +162,14 @@ def _store_text(post: Post) -> tuple[list[str], list[Hashtag]]:
 def _notify_mentions(
     post: Post, names: list[str], *, already: Iterable[int] = ()
 ) -> None:
+    """Notify the people `names` mention, up to MAX_MENTIONS notifications over the
+    post's whole life (edits included), counted against the author's mention limit."""
+    room = (
+        MAX_MENTIONS
+        - Notification.objects.filter(post=post, kind=Notification.Kind.MENTION).count()
+    )
+    if room <= 0 or not names:
+        return
     skip = {post.author_id, *already}
     blockers = set(
         Relation.objects.filter(
@@ -168,13 +177,18 @@ def _notify_mentions(
         ).values_list("owner_id", flat=True)
     )
     users = User.objects.filter(handle__name__in=names[:MAX_MENTIONS], is_active=True)
-    for user in users:
-        if user.pk in skip or user.pk in blockers:
-            continue
-        if not access.in_audience(
+    recipients = [
+        user
+        for user in users
+        if user.pk not in skip
+        and user.pk not in blockers
+        # a mention never leaks a post to someone outside its audience
+        and access.in_audience(
             user, post.audience, post.audience_unit, post.audience_group
-        ):
-            continue  # a mention never leaks a post to someone outside its audience
+        )
+    ][:room]
+    ratelimits.charge("mention", member=post.author, cost=len(recipients))
+    for user in recipients:
         notification_create(
             recipient=user, kind=Notification.Kind.MENTION, actor=post.author, post=post
         )
@@ -195,6 +209,7 @@ def post_create(
 ) -> Post:
     """Publish a post, or a reply when `parent` is given (a reply has its thread's
     audience). A double submit within seconds returns the first post."""
+    ratelimits.charge("post" if parent is None else "reply", member=author)
     body = _clean_body(body, max_length=POST_MAX_LENGTH, allow_empty=bool(images))
     if len(images) > MAX_IMAGES:
         raise ValidationError(
@@ -460,6 +475,7 @@ def post_react(*, post: Post, by: User, kind: str, on: bool = True) -> bool:
     """Add or take back a reaction (idempotent); True when the reaction is there."""
     if kind not in Reaction.Kind.values:
         raise ValidationError({"kind": _("Unknown reaction.")})
+    ratelimits.charge("reaction", member=by)
     if not access.can(by, "post.react", post):
         raise Http404
     if on:
@@ -673,6 +689,7 @@ def conversation_start(
 ) -> Conversation:
     """A conversation with one member (there is only ever one per pair) or a group
     of up to 50 people; with a first message when `body` is given."""
+    ratelimits.charge("conversation", member=by)
     others = {person.pk: person for person in people if person.pk != by.pk}
     if not others:
         raise ValidationError({"people": _("Choose who to write to.")})
@@ -737,6 +754,7 @@ def message_send(
     conversation.viewer_participant = _participant(conversation, by)
     if not access.can(by, "conversation.read", conversation):
         raise Http404  # a former member no longer reads their conversations
+    ratelimits.charge("message", member=by)
     body = _clean_body(body, max_length=MESSAGE_MAX_LENGTH)
     client_key = (client_key or "")[:64]
     if client_key:
@@ -825,6 +843,8 @@ def conversation_add(
 ) -> int:
     """Add people to a group conversation (up to 50 in all); the number added."""
     _participant(conversation, by)
+    # Parallel adds wait for each other here, so the cap counts everyone added.
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).first()
     if not conversation.is_group:
         raise ValidationError(
             {"people": _("Start a group conversation to add people.")}
