@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("federation.api_urls")),
     path("", include("organising.messaging.api_urls")),
     path("", include("organising.dues.api_urls")),
+    path("", include("organising.agenda.api_urls")),
 ]
 
 urlpatterns = [

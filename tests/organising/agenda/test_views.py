@@ -288,3 +288,8 @@ def test_feed_page_shows_the_new_address_once(member, client_as):
     page = client.post(reverse("agenda:feed")).content.decode()
     assert "/agenda/feed/" in page and ".ics" in page
     assert ".ics" not in client.get(reverse("agenda:feed")).content.decode()
+
+
+def test_home_page_loads_the_next_events_apart_from_the_stored_page(member, client_as):
+    page = client_as(member).get(reverse("messaging:home")).content.decode()
+    assert f'hx-get="{reverse("agenda:next")}"' in page
