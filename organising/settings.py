@@ -325,7 +325,10 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_ADAPTER = "members.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "10/m/ip,5/5m/key",
+    # Per network (10 a minute), and per account *from one network* in growing
+    # windows (3 a minute, 6 in 10 minutes, 10 an hour): never a lock-out of the
+    # account itself (members.adapters).
+    "login_failed": "10/m/ip,3/m/key,6/10m/key,10/h/key",
     "login": "30/m/ip",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
