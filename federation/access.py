@@ -248,6 +248,10 @@ def can(user, action: str, obj: Model | None = None) -> bool:
         return unit is not None and viewer.holds_office(unit, UNIT_ACTIONS[action])
     if action == "unit.view":
         return True
+    if action == "unit.tree.list":
+        # The whole tree and its groups in bulk (the API): members only. A unit's
+        # own page stays public (the join flow links to it).
+        return viewer.status in _WRITERS or viewer.is_superuser
     if action == "group.view":
         return True
     if action == "group.join":

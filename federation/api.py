@@ -1,11 +1,22 @@
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, permissions
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from . import access
 from .models import Unit
 from .serializers import UnitDetailSerializer, UnitSerializer
+
+
+class MayListTheTree(permissions.BasePermission):
+    """Current members (adherents and sympathisers) read the tree in bulk: a list of
+    every unit and group of a party is not for anonymous scrapers (`unit.tree.list`)."""
+
+    def has_permission(self, request, view) -> bool:
+        return access.can(request.user, "unit.tree.list")
 
 
 class UnitPagination(CursorPagination):
@@ -19,16 +30,18 @@ class UnitPagination(CursorPagination):
             "parent", str, description="Only the children of this unit (slug)"
         ),
         OpenApiParameter(
-            "level", int, description="Only units at this depth (0 = national)"
+            "level",
+            {"type": "integer", "minimum": 0},
+            description="Only units at this depth (0 = national)",
         ),
     ]
 )
 class UnitList(generics.ListAPIView):
-    """Every unit of the party (the tree is visible to all members), in tree order."""
+    """Every unit of the party, in tree order (members only)."""
 
     serializer_class = UnitSerializer
     pagination_class = UnitPagination
-    permission_classes = [permissions.AllowAny]
+    permission_classes = [permissions.IsAuthenticated, MayListTheTree]
 
     def get_queryset(self):
         units = Unit.objects.select_related("level")
@@ -37,7 +50,9 @@ class UnitList(generics.ListAPIView):
             parent = get_object_or_404(Unit, slug=parent_slug)
             units = units.filter(path__startswith=parent.path, depth=parent.depth + 1)
         level = self.request.query_params.get("level")
-        if level is not None and level.isdigit():
+        if level is not None:
+            if not (level.isascii() and level.isdigit()):
+                raise ValidationError({"level": [_("Give a depth: 0, 1, 2…")]})
             units = units.filter(level__depth=int(level))
         return units
 
@@ -57,10 +72,11 @@ class UnitList(generics.ListAPIView):
 
 
 class UnitDetail(generics.RetrieveAPIView):
-    """A unit with its ancestors (root first), its children and its groups."""
+    """A unit with its ancestors (root first), its children and its groups (members
+    only)."""
 
     serializer_class = UnitDetailSerializer
-    permission_classes = [permissions.AllowAny]
+    permission_classes = [permissions.IsAuthenticated, MayListTheTree]
     lookup_field = "slug"
     queryset = Unit.objects.select_related("level").prefetch_related("groups")
 
