@@ -1,5 +1,7 @@
 from federation import access
 
+from . import joining
+
 
 def navigation(request) -> dict:
     """What the navigation shows: it grows with the user's offices."""
@@ -7,4 +9,9 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {"viewer": access.ANONYMOUS}
     viewer = access.viewer_for(user)
-    return {"viewer": viewer, "is_officer": bool(viewer.offices) or viewer.is_superuser}
+    return {
+        "viewer": viewer,
+        "is_officer": bool(viewer.offices) or viewer.is_superuser,
+        # Called by the template only where the menu shows it (one count query).
+        "pending_requests": lambda: joining.pending_for(user),
+    }

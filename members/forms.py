@@ -113,3 +113,9 @@ class MemberFilterForm(forms.Form):
             ("former", _("former member")),
         ],
     )
+
+
+class FirstPasswordForm(InvitationAcceptForm):
+    """An accepted applicant's first password (their name is already known)."""
+
+    display_name = None

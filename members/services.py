@@ -22,6 +22,7 @@ from organising import ratelimits
 from organising.audit.services import audit_record
 from organising.live import close_user_sockets
 
+from . import joining
 from .models import (
     ApiToken,
     Application,
@@ -338,6 +339,7 @@ def application_submit(
         message=message.strip(),
     )
     audit_record(actor=None, action="application.submit", target=application, unit=unit)
+    joining.application_announce(application=application)
     return application
 
 
@@ -365,11 +367,9 @@ def application_decide(
     )
     if not accept:
         return None
+    # A section (or the national unit, for a postcode nobody covers) accepts into
+    # itself; its officers place the member in a cell later (a transfer).
     cell = application.unit
-    if Level.objects.filter(depth__gt=cell.level.depth).exists():
-        raise ValidationError(
-            _("Create a cell for this applicant first, then invite them into it.")
-        )
     user = User.objects.filter(email=application.email).first()
     if user is None:
         user = User.objects.create_user(
@@ -386,21 +386,9 @@ def application_decide(
     _mail(
         to=user.email,
         template="application_accepted",
-        context={"user": user, "unit": cell, "link": _password_set_link(user)},
+        context={"user": user, "unit": cell, "link": joining.welcome_link(user)},
     )
     return user
-
-
-def _password_set_link(user: User) -> str:
-    from allauth.account.forms import default_token_generator
-    from allauth.account.utils import user_pk_to_url_str
-
-    key = default_token_generator.make_token(user)
-    path = reverse(
-        "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": key},
-    )
-    return _absolute(path)
 
 
 @transaction.atomic

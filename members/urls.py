@@ -1,10 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import views, welcome_views
 
 app_name = "members"
 urlpatterns = [
     path("join/", views.join, name="join"),
+    path("welcome/", welcome_views.welcome, name="welcome"),
+    path(
+        "welcome/password/<str:uidb36>/<str:key>/",
+        welcome_views.welcome_password,
+        name="welcome_password",
+    ),
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("me/", views.profile, name="profile"),
     path("me/tokens/", views.tokens, name="tokens"),

@@ -16,7 +16,7 @@ from federation.services import units_for_postcode
 from organising.csvexport import csv_response
 from organising.web import show_errors
 
-from . import selectors, services
+from . import joining, selectors, services
 from .forms import (
     ApplicationForm,
     InvitationAcceptForm,
@@ -42,11 +42,11 @@ def home(request):
 def join(request):
     """Find the local cell by postcode, then apply to it."""
     postcode_form = PostcodeForm(request.GET or None)
-    found, application_form = None, None
+    found, application_form, target = None, None, None
     if postcode_form.is_valid():
         postcode = postcode_form.cleaned_data["postcode"].strip()
         found = units_for_postcode(postcode)
-        target = found["cell"] or found["section"]
+        target = joining.join_target(found)
         if target is not None:
             application_form = ApplicationForm(request.POST or None)
             if request.method == "POST" and application_form.is_valid():
@@ -61,7 +61,12 @@ def join(request):
     return render(
         request,
         "members/join.html",
-        {"postcode_form": postcode_form, "found": found, "form": application_form},
+        {
+            "postcode_form": postcode_form,
+            "found": found,
+            "target": target,
+            "form": application_form,
+        },
     )
 
 

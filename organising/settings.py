@@ -103,7 +103,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # The site's 404 page (not Django's debug page) under DEBUG too: organising/errors.py
+    # The site's 404 page, not Django's debug page, under DEBUG too (organising/errors)
     "organising.errors.SiteNotFoundMiddleware",
     "organising.ratelimits.RateLimitMiddleware",
 ]
@@ -237,6 +237,12 @@ CELERY_BEAT_SCHEDULE["messaging-email-daily"] = {
     "schedule": crontab(hour=7, minute=0),
     "kwargs": {"frequency": "daily"},
 }
+# Join requests waiting JOIN_REMINDER_DAYS days: their officers are reminded once.
+CELERY_BEAT_SCHEDULE["members-join-reminders"] = {
+    "task": "members.tasks.join_reminders_task",
+    "schedule": crontab(hour=9, minute=15),
+}
+JOIN_REMINDER_DAYS = env_int("JOIN_REMINDER_DAYS", 3)
 # Seconds between two checks that a live socket's session or token is still valid.
 # Join requests waiting JOIN_REMINDER_DAYS days: their officers are reminded once.
 CELERY_BEAT_SCHEDULE["members-join-reminders"] = {

@@ -202,7 +202,8 @@ def test_application_accepted_gives_an_account_in_the_cell(
         )
     assert Membership.objects.current().get(user=user).unit == tree.cell_a1x
     assert not user.has_usable_password()
-    assert "/accounts/password/reset/key/" in mailoutbox[0].body
+    # The link to choose a password (then signed in, on the welcome page).
+    assert "/welcome/password/" in mailoutbox[0].body
 
 
 def test_application_answered_twice_is_refused(tree, cell_secretary):
