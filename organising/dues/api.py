@@ -11,10 +11,10 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -22,7 +22,6 @@ from rest_framework.views import APIView
 
 from federation import access
 from federation.models import Unit
-from members.selectors import current_membership
 
 from . import reports, selectors, services
 from .models import Import, LedgerEntry, LedgerLine
@@ -332,11 +331,15 @@ class Payments(BulkAccessRecorded, generics.ListAPIView):
         serializer = PaymentRecordSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        membership = current_membership(data["member"])
-        if membership is None:
-            raise ValidationError({"member": "No current member has this id."})
-        if not access.can(request.user, "dues.manage", membership.unit):
-            raise PermissionDenied("This member is not in a unit whose dues you keep.")
+        try:
+            membership = access.membership_in_scope_or_404(
+                request.user, "dues.manage", data["member"]
+            )
+        except Http404:
+            # The same answer for an unknown id and a member elsewhere: ids do not leak.
+            raise ValidationError(
+                {"member": _("No member of the units whose dues you keep has this id.")}
+            ) from None
         try:
             recorded = services.payment_record(
                 member=membership.user,

@@ -74,14 +74,26 @@ def test_bad_payments_answer_400_naming_the_field(
     assert not LedgerEntry.objects.filter(kind=Kind.PAYMENT).exists()
 
 
-def test_member_outside_the_treasurers_units_is_403(
+def test_member_outside_the_treasurers_units_reads_as_an_unknown_id(
     tree, schedule, treasurer, make_member, api_as
 ):
+    """The same 400 for a member elsewhere, a former member and an id nobody has: the
+    answer does not tell whether an id is a member."""
     elsewhere = make_member(tree.cell_b1x)
-    response = api_as(treasurer).post(
-        f"{API}/payments/", payment(elsewhere, idempotency_key="k"), format="json"
-    )
-    assert response.status_code == 403
+    former = make_member(None)
+    client = api_as(treasurer)
+    answers = []
+    for public_id in (
+        elsewhere.public_id,
+        former.public_id,
+        "00000000-0000-4000-8000-000000000000",
+    ):
+        data = {**payment(elsewhere, idempotency_key=f"k{len(answers)}")}
+        data["member"] = str(public_id)
+        response = client.post(f"{API}/payments/", data, format="json")
+        assert response.status_code == 400
+        answers.append(response.json()["member"])
+    assert answers[0] == answers[1] == answers[2]
     assert not LedgerEntry.objects.filter(kind=Kind.PAYMENT).exists()
 
 
