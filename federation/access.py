@@ -246,6 +246,14 @@ def can(user, action: str, obj: Model | None = None) -> bool:
     if action in UNIT_ACTIONS:
         unit = _unit_of(obj)
         return unit is not None and viewer.holds_office(unit, UNIT_ACTIONS[action])
+    if action == "dues.own.view":
+        # One's own dues page (and API): adherents pay dues; a former member keeps
+        # what they paid and their receipts; a sympathiser has no dues at all.
+        return (
+            obj is not None
+            and obj.pk == viewer.user_id
+            and viewer.status in ("adherent", "former")
+        )
     if action == "unit.view":
         return True
     if action == "unit.tree.list":

@@ -24,7 +24,7 @@ from federation import access
 from federation.models import Unit
 
 from . import reports, selectors, services
-from .models import Import, LedgerEntry, LedgerLine
+from .models import Import, LedgerEntry, LedgerLine, PostalAddress
 from .rates import load_schedules
 from .serializers import (
     BracketDeclareSerializer,
@@ -40,6 +40,7 @@ from .serializers import (
     PaymentInSerializer,
     PaymentRecordSerializer,
     PeriodRowSerializer,
+    PostalAddressSerializer,
     ReportSerializer,
     ReverseSerializer,
     ScheduleCreateSerializer,
@@ -132,7 +133,17 @@ class Schedules(APIView):
 # --- My dues -------------------------------------------------------------------
 
 
-class MyDues(APIView):
+class OwnDues(APIView):
+    """An endpoint about the caller's own dues: 404 for someone who has none (a
+    sympathiser), like the page."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if not access.can(request.user, "dues.own.view", request.user):
+            raise Http404
+
+
+class MyDues(OwnDues):
     """What I owe and paid, my standing, my declaration, my mandate, my receipts."""
 
     @extend_schema(responses=MyDuesSerializer)
@@ -176,7 +187,7 @@ class MyDues(APIView):
         return Response(data)
 
 
-class MyBracket(APIView):
+class MyBracket(OwnDues):
     """Declare my income bracket (by its lower bound) and reduced-rate category."""
 
     @extend_schema(request=BracketDeclareSerializer, responses=DeclarationSerializer)
@@ -191,7 +202,7 @@ class MyBracket(APIView):
         return Response(DeclarationSerializer(declaration).data)
 
 
-class MyDeclaredPayments(APIView):
+class MyDeclaredPayments(OwnDues):
     """Declare a payment I made; a treasurer confirms it."""
 
     @extend_schema(
@@ -212,7 +223,7 @@ class MyDeclaredPayments(APIView):
         )
 
 
-class MyReceipt(APIView):
+class MyReceipt(OwnDues):
     """My receipt for a past year, as PDF (issued and numbered on first request)."""
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
@@ -223,7 +234,30 @@ class MyReceipt(APIView):
         return receipt_response(receipt)
 
 
-class MyMandate(APIView):
+class MyAddress(OwnDues):
+    """The postal address my tax receipts name."""
+
+    @extend_schema(
+        request=PostalAddressSerializer,
+        responses={200: PostalAddressSerializer, 404: OpenApiResponse()},
+    )
+    def get(self, request):
+        found = PostalAddress.objects.filter(member=request.user).first()
+        if found is None:
+            raise Http404
+        return Response(PostalAddressSerializer({"address": found.lines}).data)
+
+    @extend_schema(request=PostalAddressSerializer, responses=PostalAddressSerializer)
+    def put(self, request):
+        serializer = PostalAddressSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        found = services.postal_address_set(
+            member=request.user, lines=serializer.validated_data["address"]
+        )
+        return Response(PostalAddressSerializer({"address": found.lines}).data)
+
+
+class MyMandate(OwnDues):
     """My direct debit mandate (the IBAN is shown masked)."""
 
     @extend_schema(responses={200: MandateSerializer, 404: OpenApiResponse()})

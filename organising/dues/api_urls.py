@@ -14,6 +14,7 @@ urlpatterns = [
         name="api-dues-my-declared",
     ),
     path("dues/me/mandate/", api.MyMandate.as_view(), name="api-dues-my-mandate"),
+    path("dues/me/address/", api.MyAddress.as_view(), name="api-dues-my-address"),
     path(
         "dues/me/receipts/<int:year>/",
         api.MyReceipt.as_view(),

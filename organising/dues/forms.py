@@ -195,6 +195,15 @@ def bracket_form_for(dues) -> BracketForm | None:
     return BracketForm(schedule=schedule, initial=initial)
 
 
+class PostalAddressForm(forms.Form):
+    address = forms.CharField(
+        label=_("Postal address"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "street-address"}),
+        help_text=_("Street, then postcode and town: your tax receipts name it."),
+    )
+
+
 class MandateForm(forms.Form):
     holder_name = forms.CharField(label=_("Account holder"), max_length=70)
     iban = forms.CharField(

@@ -696,6 +696,19 @@ class Receipt(models.Model):
     member_name = models.CharField(max_length=120)
     member_email = models.EmailField()
     member_commune = models.CharField(max_length=120, blank=True)
+    member_address = models.TextField(blank=True)
+    issuer_name = models.CharField(max_length=200, blank=True)
+    issuer_address = models.TextField(blank=True)
+    # Each payment counted: [{"paid_on": "2025-03-02", "method": "transfer",
+    # "amount_cents": 1500}], frozen with the amount.
+    payments = models.JSONField(default=list, blank=True)
+    replaces = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replaced_by",
+    )
     issued_at = models.DateTimeField(default=timezone.now)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -723,6 +736,27 @@ class Receipt(models.Model):
     @property
     def label(self) -> str:
         return f"{self.year}-{self.number:06d}"
+
+
+class PostalAddress(models.Model):
+    """The postal address a member gives for their tax receipts (a receipt names
+    the donor's address). Only the member sets it; treasurers above them read it."""
+
+    member = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="dues_postal_address",
+    )
+    lines = models.TextField(_("postal address"), max_length=300)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("postal address")
+        verbose_name_plural = _("postal addresses")
+
+    def __str__(self) -> str:
+        return self.lines.splitlines()[0] if self.lines else ""
 
 
 # --- Imports -----------------------------------------------------------------------

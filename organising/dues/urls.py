@@ -11,6 +11,7 @@ urlpatterns = [
     path("mandate/", member.mandate, name="mandate"),
     path("mandate/<int:pk>/revoke/", member.mandate_revoke, name="mandate_revoke"),
     path("receipts/<int:year>.pdf", member.my_receipt, name="my_receipt"),
+    path("address/", member.address, name="address"),
     # Treasurers and secretaries.
     path("units/", treasurer.units, name="units"),
     path("schedules/", schedules.schedules, name="schedules"),

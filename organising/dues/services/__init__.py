@@ -21,6 +21,7 @@ from .ledger import (
     payment_record,
 )
 from .receipts import (
+    postal_address_set,
     receipt_issue,
     receipt_pdf,
     receipts_issue_for_unit,
@@ -56,6 +57,7 @@ __all__ = [
     "member_reference",
     "parse_euros",
     "payment_record",
+    "postal_address_set",
     "receipt_issue",
     "receipt_pdf",
     "receipts_issue_for_unit",

@@ -7,17 +7,17 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, F, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from federation import access
 from federation.models import Unit
-from members.models import Membership
+from members.models import Membership, User
 from organising.audit.services import audit_record
 
 from .. import periods as P
@@ -30,6 +30,7 @@ from ..models import (
     Kind,
     LedgerEntry,
     LedgerLine,
+    Receipt,
     Schedule,
     Source,
 )
@@ -37,11 +38,13 @@ from ..rates import LoadedSchedule, load_schedules, schedule_in_force, schedule_
 from .base import (
     IdempotencyConflict,
     adherent_membership,
+    cents_str,
     check_key,
     check_payment,
     client_key,
     fingerprint,
     require_member_scope,
+    setting,
     split_evenly,
 )
 
@@ -244,6 +247,106 @@ def allocate(
 # --- Payments ----------------------------------------------------------------------
 
 
+@dataclass
+class PaymentFacts:
+    """What the rules on a payment's date and amount need to know about its members,
+    loaded once for one payment or for a whole import: when each joined, what each
+    paid in each year, and the years their receipts already closed."""
+
+    joined: dict[int, date]
+    paid: dict[tuple[int, int], int]
+    closed: dict[tuple[int, int], str]
+
+    @classmethod
+    def load(cls, member_ids: Iterable[int]) -> PaymentFacts:
+        ids = list(set(member_ids))
+        joined = dict(
+            Membership.objects.filter(user_id__in=ids)
+            .values("user_id")
+            .annotate(first=Min("started_on"))
+            .values_list("user_id", "first")
+        )
+        paid = {
+            (row["member_id"], row["paid_on__year"]): row["total"]
+            for row in LedgerEntry.objects.filter(
+                member_id__in=ids, kind__in=PAID_KINDS
+            )
+            .values("member_id", "paid_on__year")
+            .annotate(total=Sum("amount_cents"))
+            .order_by()
+        }
+        closed = {
+            (member_id, year): f"{year}-{number:06d}"
+            for member_id, year, number in Receipt.objects.filter(
+                member_id__in=ids, cancelled_at__isnull=True
+            ).values_list("member_id", "year", "number")
+        }
+        return cls(joined=joined, paid=paid, closed=closed)
+
+    def check(
+        self, *, member_id: int, paid_on: date, amount_cents: int, schedules
+    ) -> None:
+        """A ValidationError naming `paid_on` or `amount_cents` if the payment may
+        not be recorded: dated before the first schedule or before the member
+        joined, in a year whose receipt was issued, or above the yearly ceiling."""
+        starts = [loaded.schedule.valid_from for loaded in schedules]
+        if starts and paid_on < min(starts):
+            raise ValidationError(
+                {
+                    "paid_on": _(
+                        "No dues schedule was in force on %(day)s (the first one "
+                        "starts on %(start)s)."
+                    )
+                    % {"day": paid_on.isoformat(), "start": min(starts).isoformat()}
+                }
+            )
+        joined = self.joined.get(member_id)
+        # Dues often come with the application, days before the membership is
+        # recorded: a grace of a month (DUES_PAYMENT_BEFORE_JOINING_DAYS).
+        grace = timedelta(days=setting("DUES_PAYMENT_BEFORE_JOINING_DAYS", 31))
+        if joined is not None and paid_on < joined - grace:
+            raise ValidationError(
+                {
+                    "paid_on": _("%(day)s is before the member joined (%(joined)s).")
+                    % {"day": paid_on.isoformat(), "joined": joined.isoformat()}
+                }
+            )
+        label = self.closed.get((member_id, paid_on.year))
+        if label is not None:
+            raise ValidationError(
+                {
+                    "paid_on": _(
+                        "Receipt %(label)s closed %(year)s for this member: a "
+                        "payment dated in %(year)s can no longer be recorded."
+                    )
+                    % {"label": label, "year": paid_on.year}
+                }
+            )
+        ceiling = setting("DUES_YEARLY_CEILING_CENTS", 750_000)
+        before = self.paid.get((member_id, paid_on.year), 0)
+        if before + amount_cents > ceiling:
+            raise ValidationError(
+                {
+                    "amount_cents": _(
+                        "This member already paid %(paid)s € in %(year)s: with "
+                        "%(amount)s € more, they would give the party more than the "
+                        "%(max)s € a person may give to political parties in a year "
+                        "(dues and gifts, article 11-4 of the law of 11 March 1988)."
+                    )
+                    % {
+                        "paid": cents_str(before),
+                        "year": paid_on.year,
+                        "amount": cents_str(amount_cents),
+                        "max": cents_str(ceiling),
+                    }
+                }
+            )
+
+    def add(self, *, member_id: int, paid_on: date, amount_cents: int) -> None:
+        key = (member_id, paid_on.year)
+        self.paid[key] = self.paid.get(key, 0) + amount_cents
+
+
 def payment_plan(
     *,
     member,
@@ -260,8 +363,11 @@ def payment_plan(
     schedules: list[LoadedSchedule] | None = None,
     outstanding: list[tuple[date, int]] | None = None,
     allow_future: bool = False,
+    facts: PaymentFacts | None = None,
 ) -> PaymentPlan:
-    """Check a payment and decide which periods it pays for (no write)."""
+    """Check a payment and decide which periods it pays for (no write). `facts`
+    (loaded when not given) is told of the payment, so that the payments of one
+    import add up against the yearly ceiling."""
     key = check_key(idempotency_key)
     schedules = load_schedules() if schedules is None else schedules
     fields = check_payment(
@@ -276,6 +382,13 @@ def payment_plan(
         allow_future=allow_future,
     )
     amount_cents, paid_on, starts = fields.amount_cents, fields.paid_on, fields.periods
+    facts = PaymentFacts.load([member.pk]) if facts is None else facts
+    facts.check(
+        member_id=member.pk,
+        paid_on=paid_on,
+        amount_cents=amount_cents,
+        schedules=schedules,
+    )
     if starts:
         allocation = list(
             zip(starts, split_evenly(amount_cents, len(starts)), strict=True)
@@ -293,6 +406,7 @@ def payment_plan(
             outstanding=outstanding,
             schedules=schedules,
         )
+    facts.add(member_id=member.pk, paid_on=paid_on, amount_cents=amount_cents)
     return PaymentPlan(
         member_id=member.pk,
         unit_id=membership.unit_id,
@@ -385,6 +499,15 @@ def payment_record(
         LedgerEntry.objects.filter(idempotency_key=key).select_related("unit").first()
     )
     membership = require_member_scope(by, "dues.manage", member)
+    if membership.status != Membership.Status.ADHERENT:
+        raise ValidationError(
+            {
+                "member": _("%(name)s is not an adherent: only adherents pay dues.")
+                % {"name": member}
+            }
+        )
+    # One payment of a member at a time, so that the yearly ceiling holds.
+    User.objects.select_for_update().filter(pk=member.pk).first()
     plan = payment_plan(
         member=member,
         membership=membership,

@@ -3,6 +3,8 @@ declare, their direct debit mandate and their receipts."""
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -11,16 +13,37 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from federation import access
 from organising.web import show_errors
 
 from .. import selectors, services
-from ..forms import BracketForm, DeclaredPaymentForm, MandateForm, bracket_form_for
-from ..models import Mandate
+from ..forms import (
+    BracketForm,
+    DeclaredPaymentForm,
+    MandateForm,
+    PostalAddressForm,
+    bracket_form_for,
+)
+from ..models import Mandate, PostalAddress
 from ..rates import load_schedules, schedule_in_force
 from .common import error_text, receipt_response
 
 
-@login_required
+def own_dues(view):
+    """Signed in, and someone who has dues (an adherent, or a former member for
+    what they paid): a sympathiser has no dues page (404)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not access.can(request.user, "dues.own.view", request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@own_dues
 def mine(request):
     dues = selectors.my_dues(request.user)
     context = {
@@ -31,7 +54,7 @@ def mine(request):
     return render(request, "dues/mine.html", context)
 
 
-@login_required
+@own_dues
 @require_POST
 def bracket(request):
     schedule = schedule_in_force()
@@ -56,7 +79,7 @@ def bracket(request):
     return redirect("dues:mine")
 
 
-@login_required
+@own_dues
 def declare(request):
     form = DeclaredPaymentForm(request.POST or None, schedules=load_schedules())
     if request.method == "POST" and form.is_valid():
@@ -74,7 +97,7 @@ def declare(request):
     return render(request, "dues/declare.html", {"form": form})
 
 
-@login_required
+@own_dues
 def mandate(request):
     form = MandateForm(
         request.POST or None, initial={"holder_name": request.user.display_name}
@@ -97,7 +120,7 @@ def mandate(request):
     return render(request, "dues/mandate.html", {"form": form, "current": current})
 
 
-@login_required
+@own_dues
 @require_POST
 def mandate_revoke(request, pk: int):
     found = get_object_or_404(Mandate, pk=pk, member=request.user)
@@ -108,7 +131,27 @@ def mandate_revoke(request, pk: int):
     return redirect("dues:mine")
 
 
-@login_required
+@own_dues
+def address(request):
+    """The postal address my tax receipts name."""
+    current = PostalAddress.objects.filter(member=request.user).first()
+    form = PostalAddressForm(
+        request.POST or None, initial={"address": current.lines if current else ""}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.postal_address_set(
+                member=request.user, lines=form.cleaned_data["address"]
+            )
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(request, _("Your postal address is saved."))
+            return redirect("dues:mine")
+    return render(request, "dues/address.html", {"form": form})
+
+
+@own_dues
 def my_receipt(request, year: int):
     try:
         receipt = services.receipt_issue(

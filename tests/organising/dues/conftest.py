@@ -9,10 +9,11 @@ from django.utils import timezone
 from members.models import Membership, Role
 from organising.dues import periods as P
 from organising.dues import services
-from organising.dues.models import Schedule
+from organising.dues.models import PostalAddress, Schedule
 from organising.dues.services import BracketSpec, ReducedSpec, schedule_create
 
 TWO_YEARS_AGO = date(timezone.localdate().year - 2, 1, 1)
+ADDRESS = "3 place du Marché\n69001 Lyon"
 IBAN = "FR76 3000 6000 0112 3456 7890 189"
 CREDITOR = {
     "DUES_SEPA_CREDITOR_NAME": "Association de financement",
@@ -44,6 +45,27 @@ def make_schedule(by, *, valid_from=TWO_YEARS_AGO, period=P.MONTHLY, **overrides
         **overrides,
     }
     return schedule_create(by=by, **fields)
+
+
+@pytest.fixture
+def make_member(make_member):
+    """Members of the dues tests joined two years ago (when the test schedule
+    starts): payments dated before a member joined are refused."""
+
+    def make(*args, **kwargs):
+        user = make_member(*args, **kwargs)
+        Membership.objects.filter(user=user).update(started_on=TWO_YEARS_AGO)
+        PostalAddress.objects.create(member=user, lines=ADDRESS)
+        return user
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def receipt_issuer(settings):
+    """The issuer a receipt names (receipts are refused without it)."""
+    settings.DUES_RECEIPT_ISSUER = "Association de financement du parti"
+    settings.DUES_RECEIPT_ISSUER_ADDRESS = "10 rue de la Paix\n75002 Paris"
 
 
 @pytest.fixture

@@ -356,3 +356,40 @@ def test_officer_role_alone_sees_no_dues(
     assert (
         client.get(reverse("dues:report", args=[tree.cell_a1x.slug])).status_code == 403
     )
+
+
+def test_sympathisers_have_no_dues_page_nor_api(
+    tree, schedule, make_member, client_as, api_as
+):
+    from members.models import Membership
+
+    sympathiser = make_member(tree.cell_a1x, status=Membership.Status.SYMPATHISER)
+    client = client_as(sympathiser)
+    assert client.get(reverse("dues:mine")).status_code == 404
+    assert client.get(reverse("dues:declare")).status_code == 404
+    assert client.get(reverse("dues:address")).status_code == 404
+    api = api_as(sympathiser)
+    assert api.get("/api/v1/dues/me/").status_code == 404
+    assert api.get("/api/v1/dues/me/receipts/2025/").status_code == 404
+
+
+def test_member_gives_the_postal_address_of_their_receipts(member, client_as, api_as):
+    from organising.dues.models import PostalAddress
+
+    PostalAddress.objects.filter(member=member).delete()
+    client = client_as(member)
+    assert client.get(reverse("dues:address")).status_code == 200
+    bad = client.post(reverse("dues:address"), {"address": "only one line"})
+    assert bad.status_code == 200 and "two lines" in bad.content.decode()
+    response = client.post(
+        reverse("dues:address"), {"address": "12 rue Haute\r\n13001 Marseille"}
+    )
+    assert response.status_code == 302
+    assert (
+        PostalAddress.objects.get(member=member).lines
+        == "12 rue Haute\n13001 Marseille"
+    )
+    api = api_as(member)
+    assert api.get("/api/v1/dues/me/address/").json()["address"].startswith("12 rue")
+    refused = api.put("/api/v1/dues/me/address/", {"address": "x"}, format="json")
+    assert refused.status_code == 400 and "address" in refused.json()
