@@ -328,3 +328,9 @@ class MemberStandingSerializer(serializers.Serializer):
     email = serializers.EmailField(source="user.email")
     cell = serializers.SlugField(source="membership.unit.slug")
     standing = StandingSerializer()
+
+
+class PostalAddressSerializer(serializers.Serializer):
+    address = serializers.CharField(
+        max_length=300, help_text="Street, then postcode and town, one per line."
+    )
