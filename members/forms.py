@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from federation.models import Unit
 
-from .models import Application, Membership, User
+from .models import Application, Membership, Role, User
 
 
 class InvitationForm(forms.Form):
@@ -32,6 +32,14 @@ class InvitationAcceptForm(forms.Form):
         if data.get("password") != data.get("password_again"):
             self.add_error("password_again", _("The two passwords differ."))
         return data
+
+
+class RoleAssignForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address of the member"),
+        help_text=_("An adherent of this unit or of a unit below it."),
+    )
+    kind = forms.ChoiceField(label=_("Office"), choices=Role.Kind.choices)
 
 
 class TransferForm(forms.Form):

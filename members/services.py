@@ -248,13 +248,40 @@ def membership_end(*, member: User, by: User) -> Membership:
 
 
 @transaction.atomic
-def role_assign(*, member: User, unit: Unit, kind: str, by: User | None = None) -> Role:
-    if by is not None:
-        access.require(by, "member.invite", unit)
-    role, _created = Role.objects.get_or_create(
-        user=member, unit=unit, kind=kind, ended_on=None
+def role_assign(*, member: User, unit: Unit, kind: str, by: User) -> Role:
+    """Give an office at `unit` to a current adherent of the unit or a unit below it
+    (a secretary there or above decides: `member.role`). Holding it again is a no-op."""
+    access.require(by, "member.role", unit)
+    if kind not in Role.Kind.values:
+        raise ValidationError({"kind": _("Choose an office.")})
+    membership = (
+        Membership.objects.current()
+        .select_for_update(of=("self",))
+        .select_related("unit")
+        .filter(user=member)
+        .first()
     )
-    audit_record(actor=by, action="role.assign", target=role, unit=unit)
+    if (
+        membership is None
+        or membership.status != Membership.Status.ADHERENT
+        or not membership.unit.is_within(unit)
+    ):
+        raise ValidationError(
+            {
+                "member": _(
+                    "Only an adherent of this unit or below can hold its offices."
+                )
+            }
+        )
+    role = Role.objects.filter(
+        user=member, unit=unit, kind=kind, ended_on__isnull=True
+    ).first()
+    if role is not None:
+        return role
+    role = Role.objects.create(user=member, unit=unit, kind=kind)
+    audit_record(
+        actor=by, action="role.assign", target=role, unit=unit, data={"kind": kind}
+    )
     access.forget_viewer(member)
     return role
 
@@ -271,6 +298,30 @@ def sessions_cut(*, user: User, revoke_tokens: bool = True) -> None:
         )
     user_id = user.pk
     transaction.on_commit(lambda: close_user_sockets(user_id))
+
+
+@transaction.atomic
+def role_end(*, role: Role, by: User) -> Role:
+    """End an office today (a secretary of its unit or above); ending it twice is a
+    no-op. The holder loses what it granted at once (their context changes)."""
+    access.require(by, "member.role", role.unit)
+    role = (
+        Role.objects.select_for_update(of=("self",))
+        .select_related("unit", "user")
+        .get(pk=role.pk)
+    )
+    if role.ended_on is None:
+        role.ended_on = timezone.localdate()
+        role.save(update_fields=["ended_on"])
+        audit_record(
+            actor=by,
+            action="role.end",
+            target=role,
+            unit=role.unit,
+            data={"kind": role.kind},
+        )
+        access.forget_viewer(role.user)
+    return role
 
 
 @transaction.atomic

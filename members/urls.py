@@ -36,5 +36,11 @@ urlpatterns = [
         name="unit_members_export",
     ),
     path("units/<slug:slug>/invite/", views.unit_invite, name="unit_invite"),
+    path("units/<slug:slug>/offices/", views.unit_role_assign, name="role_assign"),
+    path(
+        "units/<slug:slug>/offices/<int:pk>/end/",
+        views.unit_role_end,
+        name="role_end",
+    ),
     path("units/<slug:slug>/audit/", views.unit_audit, name="unit_audit"),
 ]

@@ -24,6 +24,7 @@ from .forms import (
     MemberFilterForm,
     PostcodeForm,
     ProfileForm,
+    RoleAssignForm,
     TokenForm,
     TransferForm,
 )
@@ -206,6 +207,10 @@ def _unit_for(request, action: str, slug: str) -> Unit:
 @login_required
 def unit_members(request, slug: str):
     unit = _unit_for(request, "unit.members.view", slug)
+    return _members_page(request, unit)
+
+
+def _members_page(request, unit: Unit, *, role_form=None, status: int = 200):
     form = MemberFilterForm(request.GET or None)
     form.is_valid()
     data = getattr(form, "cleaned_data", {})
@@ -224,10 +229,78 @@ def unit_members(request, slug: str):
         "page": page,
         "can_admin": access.can(request.user, "member.invite", unit),
         "can_export": access.can(request.user, "member.view_personal", unit),
+        **_offices_context(request, unit, role_form),
     }
-    if request.htmx:
+    if request.htmx and status == 200:
         return render(request, "members/unit_members.html#rows", context)
-    return render(request, "members/unit_members.html", context)
+    return render(request, "members/unit_members.html", context, status=status)
+
+
+def _offices_context(request, unit: Unit, role_form=None) -> dict:
+    """The unit's current offices, and the form to give one (`member.role`)."""
+    can_role = access.can(request.user, "member.role", unit)
+    return {
+        "can_role": can_role,
+        "offices": unit.roles.filter(ended_on__isnull=True)
+        .select_related("user")
+        .order_by("kind", "user__display_name"),
+        "role_form": (role_form or RoleAssignForm()) if can_role else None,
+    }
+
+
+@login_required
+@require_POST
+def unit_role_assign(request, slug: str):
+    """A secretary gives an office at the unit to one of its adherents."""
+    unit = _unit_for(request, "member.role", slug)
+    form = RoleAssignForm(request.POST)
+    if form.is_valid():
+        member = User.objects.filter(
+            email__iexact=form.cleaned_data["email"].strip(), is_active=True
+        ).first()
+        try:
+            if member is None:
+                # The same words as for a member elsewhere: addresses do not leak.
+                raise ValidationError(
+                    {
+                        "email": _(
+                            "Only an adherent of this unit or below can hold its "
+                            "offices."
+                        )
+                    }
+                )
+            role = services.role_assign(
+                member=member,
+                unit=unit,
+                kind=form.cleaned_data["kind"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            if "member" in getattr(error, "error_dict", {}):
+                error = ValidationError({"email": error.error_dict["member"]})
+            show_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("%(name)s is now %(office)s of %(unit)s.")
+                % {"name": member, "office": role.get_kind_display(), "unit": unit},
+            )
+            return redirect("members:unit_members", slug=unit.slug)
+    return _members_page(request, unit, role_form=form, status=400)
+
+
+@login_required
+@require_POST
+def unit_role_end(request, slug: str, pk: int):
+    unit = _unit_for(request, "member.role", slug)
+    role = get_object_or_404(unit.roles.select_related("user"), pk=pk)
+    services.role_end(role=role, by=request.user)
+    messages.success(
+        request,
+        _("%(name)s no longer holds the office of %(office)s.")
+        % {"name": role.user, "office": role.get_kind_display()},
+    )
+    return redirect("members:unit_members", slug=unit.slug)
 
 
 @login_required
