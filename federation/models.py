@@ -62,10 +62,6 @@ class Unit(MP_Node):
     def ancestors_qs(self):
         return Unit.objects.filter(path__in=self.ancestor_paths).select_related("level")
 
-    def subtree_qs(self):
-        """The unit and every unit below it."""
-        return Unit.objects.filter(path__startswith=self.path)
-
     def is_within(self, other: "Unit") -> bool:
         """True when this unit is `other` or one of its descendants."""
         return self.path.startswith(other.path)

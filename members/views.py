@@ -6,9 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from federation import access
 from federation.models import Level, Unit
@@ -454,7 +454,3 @@ def unit_audit(request, slug: str):
     return render(
         request, "members/unit_audit.html", {"unit": unit, "entries": entries}
     )
-
-
-def reverse_member(member: User) -> str:
-    return reverse("members:member_detail", kwargs={"public_id": member.public_id})

@@ -321,10 +321,6 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount_cents / 100:.2f} €"
 
-    @property
-    def is_paid_kind(self) -> bool:
-        return self.kind in PAID_KINDS
-
 
 class LedgerLineQuerySet(models.QuerySet):
     """Lines are only ever appended, through `bulk_create` (or `create`): the one

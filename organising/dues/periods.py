@@ -24,11 +24,6 @@ def add_months(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def months_between(start: date, end: date) -> int:
-    """Whole months from `start`'s month to `end`'s month."""
-    return (end.year - start.year) * 12 + end.month - start.month
-
-
 def period_start(day: date, kind: str) -> date:
     """The first day of the period of `kind` that contains `day`."""
     if kind == MONTHLY:

@@ -58,9 +58,6 @@ class LoadedSchedule:
             (b, self.upper_of(b), self.bracket_monthly_cents(b)) for b in self.brackets
         ]
 
-    def is_in_force(self, day: date) -> bool:
-        return self.covers(day)
-
     def bracket_for_income(self, income_cents: int) -> Bracket:
         """The bracket whose range holds a net monthly income."""
         found = self.brackets[0]

@@ -110,13 +110,3 @@ def render_text(
     out.append(escape(text[position:]))
     html = "".join(out).replace("\r\n", "\n").replace("\n", "<br>")
     return Rendered(html=clean_html(html), mentions=mentions, hashtags=hashtags)
-
-
-def find_mentions(text: str) -> list[str]:
-    """The @handles a text names, lower case, without rendering it."""
-    names: list[str] = []
-    for match in TOKENS.finditer(text):
-        name = match.group("mention")
-        if name and name.lower() not in names:
-            names.append(name.lower())
-    return names

@@ -30,15 +30,6 @@ def percent_bp(basis_points) -> str:
 
 
 @register.filter
-def bar_height(value, maximum) -> int:
-    """A bar's height in the 0–100 chart box."""
-    try:
-        return round(100 * int(value) / max(1, int(maximum)))
-    except (TypeError, ValueError):
-        return 0
-
-
-@register.filter
 def sub(a, b) -> int:
     return int(a) - int(b)
 
