@@ -262,6 +262,9 @@ def can(user, action: str, obj: Model | None = None) -> bool:
         return viewer.status in _WRITERS or viewer.is_superuser
     if action == "group.view":
         return True
+    if action == "unit.officers.view":
+        # Who holds an office is shown to the party's current members, not the public.
+        return viewer.status in _WRITERS or viewer.is_superuser
     if action == "group.join":
         welcome = viewer.is_adherent or (
             viewer.status == "sympathiser"
@@ -352,6 +355,22 @@ def _unit_of(obj) -> Unit | None:
 
 def _in_unit_tree(viewer: Viewer, unit: Unit) -> bool:
     return unit.pk in viewer.home_chain_ids or viewer.holds_office(unit)
+
+
+def group_join_refusal(user, group) -> str:
+    """Why `group.join` refuses: "anonymous", "not_member" (no current membership),
+    "adherents_only" (a sympathiser, a group for adherents), "outside" (the group
+    hangs off a unit the member does not belong to); "" when it allows."""
+    if can(user, "group.join", group):
+        return ""
+    viewer = viewer_for(user)
+    if viewer.user_id is None:
+        return "anonymous"
+    if viewer.status not in _WRITERS:
+        return "not_member"
+    if not _in_unit_tree(viewer, group.unit):
+        return "outside"
+    return "adherents_only"
 
 
 # --- Agenda: events (organising.agenda) ----------------------------------------------

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from members.forms import UnitCreateForm
@@ -12,7 +13,19 @@ from organising.web import show_errors
 
 from . import access, services
 from .forms import GroupForm, TerritoryForm
-from .models import Group, GroupMembership, Territory, Unit
+from .models import Audience, Group, GroupMembership, Territory, Unit
+
+# What a member reads when `group.join` refuses (`access.group_join_refusal`).
+JOIN_REFUSALS = {
+    "anonymous": gettext_lazy("Log in to join this group."),
+    "not_member": gettext_lazy("Only current members of the party join groups."),
+    "adherents_only": gettext_lazy(
+        "This group is for adherents: sympathisers cannot join it."
+    ),
+    "outside": gettext_lazy(
+        "This group is for the members of %(unit)s; you belong to another unit."
+    ),
+}
 
 
 @login_required
@@ -50,7 +63,9 @@ def unit_detail(request, slug: str):
         )
         .select_related("level")
         .order_by("name"),
-        "groups": unit.groups.all(),
+        "groups": _group_offers(user, unit.groups.select_related("unit")),
+        "officers": _officers(user, unit),
+        "can_post": access.can_address(user, Audience.UNIT_TREE, unit),
         "can_view_members": access.can(user, "unit.members.view", unit),
         "can_create_child": access.can(user, "unit.create_child", unit)
         and unit.level.depth < _last_depth(),
@@ -60,6 +75,44 @@ def unit_detail(request, slug: str):
         "can_edit": access.can(user, "unit.edit", unit),
     }
     return render(request, "federation/unit_detail.html", context)
+
+
+def _officers(user, unit: Unit) -> list | None:
+    if not access.can(user, "unit.officers.view", unit):
+        return None
+    return list(
+        unit.roles.filter(ended_on__isnull=True)
+        .select_related("user")
+        .order_by("kind", "user__display_name")
+    )
+
+
+def _join_refusal(user, group: Group) -> str:
+    reason = access.group_join_refusal(user, group)
+    return str(JOIN_REFUSALS[reason]) % {"unit": group.unit} if reason else ""
+
+
+def _group_offers(user, groups) -> list[dict]:
+    """Each group with what the member may do there: open its timeline, join or ask
+    to join, or why not."""
+    groups = list(groups)
+    mine = {}
+    if user.is_authenticated:
+        mine = dict(
+            GroupMembership.objects.filter(user=user, group__in=groups).values_list(
+                "group_id", "status"
+            )
+        )
+    return [
+        {
+            "group": group,
+            "mine": mine.get(group.pk),
+            "sees_timeline": access.can(user, "group.timeline.view", group),
+            "can_join": access.can(user, "group.join", group),
+            "refusal": "" if group.pk in mine else _join_refusal(user, group),
+        }
+        for group in groups
+    ]
 
 
 def _last_depth() -> int:
@@ -121,6 +174,8 @@ def group_detail(request, slug: str):
             "mine": mine,
             "can_manage": can_manage,
             "can_join": access.can(request.user, "group.join", group),
+            "refusal": "" if mine else _join_refusal(request.user, group),
+            "sees_timeline": access.can(request.user, "group.timeline.view", group),
             "members": memberships.filter(status="active")[:200]
             if sees_members
             else [],
