@@ -248,6 +248,9 @@ JOIN_REMINDER_DAYS = env_int("JOIN_REMINDER_DAYS", 3)
 CELERY_BEAT_SCHEDULE["members-join-reminders"] = {
     "task": "members.tasks.join_reminders_task",
     "schedule": crontab(hour=9, minute=15),
+# Seconds between two checks that a live socket's channel layer answers (after an
+# outage the socket resubscribes from the database).
+MESSAGING_WS_LAYER_CHECK_SECONDS = env_int("MESSAGING_WS_LAYER_CHECK_SECONDS", 15)
 }
 JOIN_REMINDER_DAYS = env_int("JOIN_REMINDER_DAYS", 3)
 MESSAGING_WS_RECHECK_SECONDS = env_int("MESSAGING_WS_RECHECK_SECONDS", 60)

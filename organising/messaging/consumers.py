@@ -8,6 +8,15 @@ of truth), then passes on new items as they are announced. Every post event is c
 against the user's audience before it is passed on, not only at connection. The
 socket closes with 4401 when the session ends, the account is disabled or the token
 is revoked (announced, and checked again every MESSAGING_WS_RECHECK_SECONDS).
+
+The socket follows its member: a change of membership, office, status, group, block
+or mute is announced to the member's user group once committed
+(`federation.viewer_cache.context_changed`); the socket rebuilds its viewer from the
+database, leaves the groups it may no longer join and joins the new ones, and asks
+the tab to resubscribe ("resync"), which sends what the tab missed and removes what
+it may no longer see. The same happens when the channel layer comes back after an
+outage (checked every MESSAGING_WS_LAYER_CHECK_SECONDS): what was announced
+meanwhile was lost, the database still has it.
 """
 
 import asyncio
@@ -128,11 +137,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.send_json({"type": "hello", "user_id": user.pk})
         self.recheck_task = asyncio.create_task(self._recheck_loop())
+        self.layer_task = asyncio.create_task(self._layer_check_loop())
 
     async def disconnect(self, code):
-        task = getattr(self, "recheck_task", None)
-        if task is not None:
-            task.cancel()
+        for name in ("recheck_task", "layer_task"):
+            task = getattr(self, name, None)
+            if task is not None:
+                task.cancel()
         user = getattr(self, "user", None)
         if user is None:
             return
@@ -193,13 +204,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 {"type": "error", "error": "not found", "stream": stream}
             )
             return
-        for group in self.stream_groups:
-            if group not in groups:
-                await self.channel_layer.group_discard(group, self.channel_name)
-        for group in groups:
-            if group not in self.stream_groups:
-                await self.channel_layer.group_add(group, self.channel_name)
-        self.stream, self.stream_groups = (stream, ref), groups
+        await self._join_only(groups)
+        self.stream = (stream, ref)
         await self.send_json({"type": "subscribed", "stream": stream, "id": ref})
         if since:
             items, stale = await database_sync_to_async(self._missed)(
@@ -208,6 +214,36 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             for item in items:
                 await self.send_json(item)
             await self.send_json({"type": "caught_up", "stale": stale})
+
+    async def _join_only(self, groups: list[str]) -> None:
+        """Leave the stream groups not in `groups`, join those not joined yet."""
+        for group in self.stream_groups:
+            if group not in groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        for group in groups:
+            if group not in self.stream_groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+        self.stream_groups = groups
+
+    async def _follow_the_member(self) -> None:
+        """Rights and subscriptions again from the database; the tab resubscribes
+        (what it missed, and the removal of what it may no longer see)."""
+        groups = await database_sync_to_async(self._reload)()
+        if self.stream is not None and groups is None:
+            await self._join_only([])
+            await self.send_json(
+                {"type": "error", "error": "not found", "stream": self.stream[0]}
+            )
+            self.stream = None
+            return
+        await self._join_only(groups or [])
+        await self.send_json({"type": "resync"})
+
+    def _reload(self) -> list[str] | None:
+        self._load_viewer()
+        if self.stream is None:
+            return []
+        return self._groups_for(*self.stream)
 
     async def _typing(self, content: dict) -> None:
         conversation_id = content.get("conversation")
@@ -299,6 +335,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def relations_changed(self, event):
         await database_sync_to_async(self._load_viewer)()
 
+    async def context_changed(self, event):
+        await self._follow_the_member()
+
+    async def layer_ping(self, event):
+        """The channel layer answered (`_layer_check_loop`)."""
+
     async def auth_revoked(self, event):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
@@ -331,6 +373,34 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await self.close(code=CLOSE_UNAUTHENTICATED)
                 return
 
+    async def _layer_check_loop(self) -> None:
+        """Send itself a message through the channel layer now and then: once it
+        fails, announcements are being lost; once it works again, follow the member
+        (rights and subscriptions from the database, the tab resubscribes)."""
+        interval = getattr(settings, "MESSAGING_WS_LAYER_CHECK_SECONDS", 15)
+        failed = False
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.channel_layer.send(self.channel_name, {"type": "layer.ping"})
+            except Exception:  # noqa: BLE001 - Redis down: live delivery pauses
+                failed = True
+                continue
+            if failed:
+                failed = False
+                try:
+                    await self.channel_layer.group_add(
+                        user_group(self.user_id), self.channel_name
+                    )
+                    await self._rejoin()
+                    await self._follow_the_member()
+                except Exception:  # noqa: BLE001 - down again: next round
+                    failed = True
+
+    async def _rejoin(self) -> None:
+        for group in self.stream_groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
     def _still_valid(self) -> bool:
         """The account is active and the session or token that opened the socket lives;
         the viewer (home cell, offices, groups) is reloaded on the way."""
@@ -354,13 +424,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 return False
             if session.session_key and not session.exists(session.session_key):
                 return False
-        self.user = user
-        self._load_viewer()
+        self._load_viewer(user)
         return True
 
-    def _load_viewer(self) -> None:
-        access.forget_viewer(self.user)
-        self.viewer = access.viewer_for(self.user)
+    def _load_viewer(self, user=None) -> None:
+        """The viewer and who is silenced, from the member's row read now (its
+        context version: the one loaded at connection is old after a change)."""
+        user = user or User.objects.filter(pk=self.user_id).first() or self.user
+        self.user = user
+        self.viewer = access.viewer_for(user)
         silenced = set(
             Relation.objects.filter(
                 owner_id=self.user.pk,

@@ -216,6 +216,11 @@
       case "typing":
         showTyping(event);
         break;
+      case "resync":
+        // The member's rights changed, or live delivery was down for a while: ask
+        // again for what was missed (and which shown posts are gone).
+        subscribe();
+        break;
       case "caught_up":
         if (event.stale) {
           var banner = document.getElementById("new-posts");

@@ -423,3 +423,110 @@ async def test_foreign_origin_is_refused(people):
     )
     ok, _code = await socket.connect()
     assert not ok
+
+
+# --- The socket follows its member --------------------------------------------------
+
+
+async def resynced(socket) -> None:
+    """The socket rebuilt its rights and subscriptions and asks the tab to
+    resubscribe (what the tab does next: `live.js`)."""
+    event = await socket.receive_json_from(timeout=2)
+    assert event["type"] == "resync"
+    while not await socket.receive_nothing(timeout=0.3):  # one per row changed
+        assert (await socket.receive_json_from())["type"] == "resync"
+
+
+async def test_a_transferred_member_gets_the_new_cells_posts_not_the_old(
+    tree, people, post_as
+):
+    from members.services import membership_transfer
+
+    bob = await connected(people.bob)
+    await sync_to_async(membership_transfer)(
+        member=people.bob, to_cell=tree.cell_a1y, by=people.fed_secretary
+    )
+    await resynced(bob)
+    await sync_to_async(post_as)(people.alice, "old cell only")
+    assert await nothing_arrives(bob)
+    await sync_to_async(post_as)(people.carol, "new cell news")
+    event = await bob.receive_json_from(timeout=2)
+    assert "new cell news" in event["html"]
+    await bob.disconnect()
+
+
+async def test_a_demoted_adherent_no_longer_gets_party_posts(tree, people, post_as):
+    from members.models import Membership
+
+    bob = await connected(people.bob)
+
+    def demote():
+        membership = Membership.objects.get(user=people.bob, ended_on__isnull=True)
+        membership.status = Membership.Status.SYMPATHISER
+        membership.save()
+
+    await sync_to_async(demote)()
+    await resynced(bob)
+    await sync_to_async(post_as)(
+        people.fed_secretary, "for the party", Audience.UNIT_TREE, tree.fed_a
+    )
+    assert await nothing_arrives(bob)
+    await bob.disconnect()
+
+
+async def test_an_officer_whose_office_ended_no_longer_gets_officers_posts(
+    tree, people, post_as
+):
+    from members.models import Role
+
+    officer = await connected(people.officer)
+
+    def end_office():
+        role = Role.objects.get(user=people.officer, ended_on__isnull=True)
+        role.ended_on = role.started_on
+        role.save()
+
+    await sync_to_async(end_office)()
+    await resynced(officer)
+    await sync_to_async(post_as)(
+        people.fed_secretary, "officers only", Audience.OFFICERS, tree.section_a1
+    )
+    assert await nothing_arrives(officer)
+    await officer.disconnect()
+
+
+async def test_a_member_whose_membership_ended_is_closed(tree, people):
+    from members.services import membership_end
+
+    bob = await connected(people.bob)
+    await sync_to_async(membership_end)(member=people.bob, by=people.fed_secretary)
+    while True:
+        event = await bob.receive_output(timeout=2)
+        if event["type"] == "websocket.close":
+            break
+    assert event["code"] == 4401
+
+
+async def test_a_blocked_member_no_longer_gets_the_blockers_posts(people, post_as):
+    bob = await connected(people.bob)
+    await sync_to_async(services.relation_set)(
+        owner=people.alice, target=people.bob, kind="block"
+    )
+    await resynced(bob)
+    await sync_to_async(post_as)(people.alice, "not for bob any more")
+    assert await nothing_arrives(bob)
+    await bob.disconnect()
+
+
+async def test_a_group_left_is_left_by_the_socket(people, post_as, health_group):
+    from federation.services import group_leave
+
+    alice = await connected(people.alice, "group", health_group.pk)
+    await sync_to_async(group_leave)(group=health_group, user=people.alice)
+    event = await alice.receive_json_from(timeout=2)
+    assert (event["type"], event["error"]) == ("error", "not found")
+    await sync_to_async(post_as)(
+        people.erin, "group after alice", Audience.GROUP, group=health_group
+    )
+    assert await nothing_arrives(alice)
+    await alice.disconnect()
