@@ -294,3 +294,25 @@ def test_an_older_page_with_another_parameter_is_not_stored(people, post_as, cli
     client.get(older)
     post_as(people.alice, "Arrivé entre deux lectures")  # no commit: no stamp moves
     assert "Arrivé entre deux lectures" in client.get(older).content.decode()
+
+
+def test_a_profile_save_rebuilds_only_the_pages_that_show_a_new_name(
+    people, post_as, client_as, committed, django_assert_max_num_queries
+):
+    """Every profile save sends display_name: only a real change of a name shown on
+    the page builds it again."""
+    with committed():
+        post_as(people.alice, "Bonjour")
+    bob = client_as(people.bob)
+    bob.get("/timeline/")
+    bob.get("/timeline/")
+    with committed():
+        people.alice.save()  # the profile form, name unchanged
+        people.erin.display_name = "Erin Leroy-Blanc"  # not on Bob's page
+        people.erin.save()
+    with django_assert_max_num_queries(2):  # the user and the stamps: stored
+        assert "Alice Martin" in bob.get("/timeline/").content.decode()
+    with committed():
+        people.alice.display_name = "Alice Martin-Roux"
+        people.alice.save()
+    assert "Alice Martin-Roux" in bob.get("/timeline/").content.decode()
