@@ -32,6 +32,7 @@ from .models import (
     User,
     hash_secret,
 )
+from .names import display_name_clean, officer_name_check
 
 INVITATION_VALIDITY = timedelta(days=14)
 
@@ -92,7 +93,7 @@ def invitation_create(
     raw = get_random_string(40)
     invitation = Invitation.objects.create(
         email=email,
-        display_name=display_name.strip(),
+        display_name=display_name_clean(display_name),
         unit=unit,
         status=status,
         token_hash=hash_secret(raw),
@@ -133,9 +134,14 @@ def invitation_accept(*, raw_token: str, password: str, display_name: str) -> Us
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.state != Invitation.State.PENDING:
         raise ValidationError(_("This invitation has already been used."))
-    display_name = (display_name or invitation.display_name).strip()
+    display_name = display_name_clean(display_name or invitation.display_name)
     if not display_name:
         raise ValidationError({"display_name": _("Tell us your name.")})
+    officer_name_check(
+        user=User.objects.filter(email=invitation.email).first(),
+        name=display_name,
+        unit=invitation.unit,
+    )
     user = User.objects.filter(email=invitation.email).first()
     probe = user or User(email=invitation.email, display_name=display_name)
     try:
@@ -365,7 +371,8 @@ def application_submit(
 ) -> Application:
     """A visitor asks to join; the unit's secretary will decide."""
     email = _normalise_email(email)
-    if not display_name.strip():
+    display_name = display_name_clean(display_name)
+    if not display_name:
         raise ValidationError({"display_name": _("Tell us your name.")})
     if Application.objects.filter(
         email=email, state=Application.State.PENDING
@@ -453,9 +460,16 @@ def profile_update(*, user: User, **fields) -> User:
     shared = fields.get("shared_fields")
     if shared is not None and not set(shared) <= set(User.SHAREABLE_FIELDS):
         raise ValidationError({"shared_fields": _("Unknown profile field.")})
+    if "display_name" in fields:
+        fields["display_name"] = display_name_clean(fields["display_name"])
+        stored = User.objects.filter(pk=user.pk).values_list("display_name", flat=True)
+        if fields["display_name"] != stored.first():
+            officer_name_check(user=user, name=fields["display_name"])
     for name, value in fields.items():
         setattr(user, name, value)
-    user.full_clean(exclude=["password", "email"])
+    # Sharing nothing is an empty list, which the model's field calls blank; the
+    # list's contents are checked above.
+    user.full_clean(exclude=["password", "email", "shared_fields"])
     user.save(update_fields=list(fields))
     return user
 

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "organising.hardening.NulByteMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -106,6 +107,7 @@ MIDDLEWARE = [
     # The site's 404 page, not Django's debug page, under DEBUG too (organising/errors)
     "organising.errors.SiteNotFoundMiddleware",
     "organising.ratelimits.RateLimitMiddleware",
+    "organising.hardening.PrivateCacheMiddleware",
 ]
 
 if not DEBUG:  # in development runserver serves static files itself

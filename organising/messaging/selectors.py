@@ -35,6 +35,7 @@ from .models import (
     Reaction,
     Relation,
 )
+from .text import hashtag_key
 
 PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
@@ -357,7 +358,7 @@ def timeline_public(
 def timeline_hashtag(
     user, name: str, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
 ) -> Page:
-    scope = Q(hashtags__name=name.lower()) & ~Q(kind=Post.Kind.BOOST)
+    scope = Q(hashtags__name=hashtag_key(name)) & ~Q(kind=Post.Kind.BOOST)
     return _merged_page(user, [scope], cursor, size)
 
 

@@ -5,6 +5,7 @@ change to this file only). Only its output is ever marked safe in templates.
 """
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -58,6 +59,12 @@ class Rendered:
     hashtags: list[str] = field(default_factory=list)  # lower case, in order
 
 
+def hashtag_key(name: str) -> str:
+    """One spelling per tag: compatibility-normalised (full-width letters,
+    ligatures) and case-folded, so #Ｌyon, #LYON and #lyon are one tag."""
+    return unicodedata.normalize("NFKC", name).casefold()[:60]
+
+
 def render_text(
     text: str,
     *,
@@ -96,7 +103,7 @@ def render_text(
                     f'<a href="{escape(href)}" class="mention">@{escape(name)}</a>'
                 )
         else:
-            tag = match.group("tag").lower()
+            tag = hashtag_key(match.group("tag"))
             if tag not in hashtags:
                 hashtags.append(tag)
             if hashtag_url is None:

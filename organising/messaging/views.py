@@ -29,6 +29,7 @@ from .forms import (
     ReplyForm,
 )
 from .models import Handle, NotificationSettings, PostImage, Relation, Report
+from .text import hashtag_key
 
 
 def _cursor(request):
@@ -150,7 +151,7 @@ def group_timeline(request, slug):
 
 @require_GET
 def hashtag(request, name):
-    name = name.lower()
+    name = hashtag_key(name)
     page = selectors.timeline_hashtag(request.user, name, cursor=_cursor(request))
     tag = services.Hashtag.objects.filter(name=name).first()
     return _timeline(
