@@ -2,7 +2,9 @@
 members' brackets, six months of dues called and mostly paid (transfers imported from
 a bank statement, cheques, cash, and this month's direct debit batch when the server
 has a SEPA creditor), a few late members, an exemption, two direct debit mandates and
-a payment a member declared, waiting for the treasurer.
+a payment a member declared, waiting for the treasurer. Before them, last year's dues
+(the months before those six), called and paid, with each adherent's postal address
+and last year's tax receipts issued, so that members can download one.
 
 Everything goes through the dues services, so the ledger, the balances and the audit
 trail are what they would be had treasurers and members done it by hand. The data is
@@ -19,11 +21,11 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from federation.models import Unit
+from federation.models import Territory, Unit
 from members.models import Membership, Role, User
 
 from . import periods as P
-from .models import Method
+from .models import Kind, LedgerLine, Method
 from .rates import schedule_in_force
 from .services import (
     BracketSpec,
@@ -39,6 +41,8 @@ from .services import (
     mandate_create,
     member_reference,
     payment_record,
+    postal_address_set,
+    receipts_issue_for_unit,
     schedule_create,
 )
 
@@ -130,6 +134,14 @@ def seed_dues_demo(*, national: Unit, national_treasurer: User, member: User) ->
                 income_floor_cents=plan.floor,
                 category=plan.category,
             )
+    _past_year(
+        rng,
+        plans,
+        treasurers=treasurers,
+        national=national,
+        national_treasurer=national_treasurer,
+        before=starts[0],
+    )
     for start in starts:
         charges_issue(on=start)
 
@@ -259,6 +271,121 @@ def seed_dues_demo(*, national: Unit, national_treasurer: User, member: User) ->
                 note="Virement fait depuis mon appli, désolé pour le retard !",
                 idempotency_key=f"demo:declared:{plan.user.pk}:pending",
             )
+
+    _receipts(rng, plans, national=national, by=national_treasurer)
+
+
+STREETS = [
+    "rue de la République",
+    "avenue Jean-Jaurès",
+    "place du Marché",
+    "rue Victor-Hugo",
+    "boulevard de la Liberté",
+    "chemin des Vignes",
+]
+
+
+def _past_year(
+    rng: random.Random,
+    plans: list[Plan],
+    *,
+    treasurers: dict[int, User],
+    national: Unit,
+    national_treasurer: User,
+    before: date,
+) -> None:
+    """Last year's months (those before the six recent periods) called and paid in
+    full: transfers imported quarter by quarter, cheques and cash recorded by the
+    cell treasurers (their receipts are issued at the end, see `_receipts`)."""
+    year = timezone.localdate().year - 1
+    months = [
+        month
+        for month in P.periods_between(date(year, 1, 1), date(year, 12, 1), P.MONTHLY)
+        if month < before
+    ]
+    for month in months:
+        charges_issue(on=month)
+    called: dict[int, list[tuple[date, int]]] = {}
+    for member_id, period, amount in (
+        LedgerLine.objects.filter(kind=Kind.CHARGE, period__in=months)
+        .order_by("member_id", "period")
+        .values_list("member_id", "period", "amount_cents")
+    ):
+        called.setdefault(member_id, []).append((period, amount))
+    statements: dict[int, list[tuple[date, str, int]]] = {}
+    for plan in plans:
+        owed = called.get(plan.user.pk, [])
+        # Transfers by quarter, cash by half-year, one cheque for the year (fewer
+        # recordings one by one: the demo seeds in seconds).
+        months_per_payment = {CHEQUE: 12, CASH: 6}.get(plan.method, 3)
+        quarters: dict[int, list[tuple[date, int]]] = {}
+        for period, amount in owed:
+            quarters.setdefault((period.month - 1) // months_per_payment, []).append(
+                (period, amount)
+            )
+        for quarter, periods in sorted(quarters.items()):
+            day = max(
+                periods[0][0] + timedelta(days=rng.randint(2, 12)),
+                plan.membership.started_on,
+            )
+            day = min(day, date(year, 12, 31))
+            amount = sum(amount for _period, amount in periods)
+            if plan.method in (TRANSFER, DIRECT_DEBIT):
+                label = (
+                    f"VIR SEPA {plan.user.display_name.upper()} "
+                    f"{member_reference(plan.user)} COTISATION T{quarter + 1} {year}"
+                )
+                statements.setdefault(plan.membership.unit_id, []).append(
+                    (day, label, amount)
+                )
+                continue
+            fields = {}
+            if plan.method == CHEQUE:
+                fields["cheque_number"] = f"{rng.randint(1_000_000, 9_999_999)}"
+            payment_record(
+                member=plan.user,
+                amount_cents=amount,
+                paid_on=day,
+                method=plan.method,
+                by=treasurers[plan.membership.unit_id],
+                idempotency_key=f"demo:past:{plan.user.pk}:{year}:{quarter}",
+                **fields,
+            )
+    cells = Unit.objects.in_bulk(list(statements))
+    for unit_id, lines in sorted(statements.items()):
+        rows = ["Date opération;Libellé;Crédit"] + [
+            f"{day:%d/%m/%Y};{label};{amount // 100},{amount % 100:02d}"
+            for day, label, amount in sorted(lines)
+        ]
+        batch = import_create(
+            unit=cells[unit_id],
+            by=treasurers[unit_id],
+            filename=f"releve-{cells[unit_id].slug}-{year}.csv",
+            content=("\n".join(rows) + "\n").encode(),
+        )
+        import_confirm(batch=batch, by=treasurers[unit_id])
+
+
+def _receipts(
+    rng: random.Random, plans: list[Plan], *, national: Unit, by: User
+) -> None:
+    """Every adherent gives the postal address a tax receipt names, then the
+    national treasurer issues last year's receipts (through the receipts service),
+    once every payment of that year is recorded: an issued year is closed."""
+    year = timezone.localdate().year - 1
+    territories = {
+        unit_id: (postcode, commune)
+        for unit_id, postcode, commune in Territory.objects.order_by("-pk").values_list(
+            "unit_id", "postcode", "commune"
+        )
+    }
+    for plan in plans:
+        postcode, commune = territories.get(plan.membership.unit_id, ("69001", "Lyon"))
+        postal_address_set(
+            member=plan.user,
+            lines=f"{rng.randint(1, 140)} {rng.choice(STREETS)}\n{postcode} {commune}",
+        )
+    receipts_issue_for_unit(unit=national, year=year, by=by)
 
 
 def _plans(

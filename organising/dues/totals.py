@@ -57,22 +57,39 @@ def member_sums(due: int, paid: int) -> Sums:
     )
 
 
+MAX_DEPTH = 12  # deeper than any tree here; a deeper unit fails loudly (KeyError)
+
+
 def _ancestors(unit_ids: Iterable[int], unit_model=Unit) -> dict[int, list[int]]:
-    """Each unit's id and its ancestors' ids (two queries)."""
-    step = Unit.steplen
-    units = list(
-        unit_model.objects.filter(pk__in=set(unit_ids)).values_list(
-            "pk", "path", "depth"
+    """Each unit's id and its ancestors' ids, the unit first (one query: an
+    ancestor's path is a prefix of the unit's, one step long per level)."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return {}
+    table = unit_model._meta.db_table
+    prefixes = ", ".join(
+        f"substr(u.path, 1, {depth * Unit.steplen})" for depth in range(1, MAX_DEPTH)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT u.id, u.depth, a.id, a.depth FROM {table} u "  # noqa: S608
+            f"JOIN {table} a ON a.path IN ({prefixes}) "
+            f"WHERE u.id IN ({', '.join(['%s'] * len(ids))})",
+            ids,
         )
-    )
-    prefixes = {path[: d * step] for _pk, path, depth in units for d in range(1, depth)}
-    by_path = dict(
-        unit_model.objects.filter(path__in=prefixes).values_list("path", "pk")
-    )
-    return {
-        pk: [pk] + [by_path[path[: d * step]] for d in range(1, depth)]
-        for pk, path, depth in units
-    }
+        rows = cursor.fetchall()
+    found: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    depths = {}
+    for unit_id, depth, ancestor_id, ancestor_depth in rows:
+        found[unit_id].append((ancestor_depth, ancestor_id))
+        depths[unit_id] = depth
+    out = {}
+    for unit_id in ids:
+        chain = sorted(found[unit_id], reverse=True)
+        if len(chain) != depths.get(unit_id, -1):
+            raise KeyError(f"unit {unit_id}: ancestors not found")
+        out[unit_id] = [ancestor_id for _depth, ancestor_id in chain]
+    return out
 
 
 def _upsert(deltas: dict[tuple[int, date], Sums]) -> None:

@@ -2,6 +2,7 @@
 and a ledger that adds up."""
 
 from collections import Counter
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -24,6 +25,7 @@ from organising.dues.models import (
     LedgerLine,
     Mandate,
     Method,
+    Receipt,
 )
 from organising.dues.rates import schedule_in_force
 from organising.dues.reports import unit_report
@@ -102,7 +104,15 @@ def test_the_demo_ledger_adds_up(seeded):
         .values_list("period", flat=True)
         .distinct()
     )
-    assert called == [P.add_months(start, offset) for offset in range(-5, 1)]
+    recent = [P.add_months(start, offset) for offset in range(-5, 1)]
+    last_year = [
+        month
+        for month in P.periods_between(
+            date(start.year - 1, 1, 1), date(start.year - 1, 12, 1), P.MONTHLY
+        )
+        if month < recent[0]
+    ]
+    assert called == last_year + recent
 
     # Every entry is the sum of its lines; every balance the sum of its member's.
     entries = LedgerEntry.objects.annotate(lines_cents=Sum("lines__amount_cents"))
@@ -148,5 +158,42 @@ def test_the_demo_ledger_adds_up(seeded):
     )
     assert Mandate.objects.filter(state=Mandate.State.ACTIVE).count() == 2
     assert DebitBatch.objects.get().count == 2
-    assert Import.objects.filter(state=Import.State.CONFIRMED).count() == 18
+    # Each cell's statement of the half-year, and of last year before it.
+    last_year = f"-{date.today().year - 1}.csv"
+    imports = Import.objects.filter(state=Import.State.CONFIRMED)
+    assert imports.exclude(filename__endswith=last_year).count() == 18
+    assert imports.filter(filename__endswith=last_year).count() == 18
     assert mail.outbox == []
+
+
+def test_demo_members_download_last_years_receipt(seeded, client_as):
+    """Last year's dues were paid and its receipts issued: the demo member downloads
+    theirs, and the year's report adds up like the ledger."""
+    member = seeded["membre"]
+    year = date.today().year - 1
+    receipt = Receipt.objects.get(member=member, year=year, cancelled_at__isnull=True)
+    paid = LedgerEntry.objects.filter(
+        member=member, kind__in=PAID_KINDS, paid_on__year=year
+    ).aggregate(total=Sum("amount_cents"))["total"]
+    assert receipt.amount_cents == paid > 0
+    html = client_as(member).get(reverse("dues:mine")).content.decode()
+    url = reverse("dues:my_receipt", args=[year])
+    assert url in html
+    response = client_as(member).get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    issued = Receipt.objects.filter(year=year, cancelled_at__isnull=True).count()
+    adherents = Membership.objects.filter(
+        status=Membership.Status.ADHERENT, started_on__lt=date(year, 12, 1)
+    ).count()
+    assert issued >= adherents * 0.9
+    national = seeded["tresorier.national"].roles.get(kind="treasurer").unit
+    report = unit_report(unit=national, period=str(year))
+    ledger = LedgerLine.objects.filter(period__year=year).aggregate(
+        due=Sum("amount_cents", filter=Q(kind__in=DUE_KINDS), default=0),
+        paid=Sum("amount_cents", filter=Q(kind__in=PAID_KINDS), default=0),
+    )
+    assert (report.totals.expected_cents, report.totals.collected_cents) == (
+        ledger["due"],
+        ledger["paid"],
+    )
