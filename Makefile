@@ -10,6 +10,8 @@ PYTHON ?= $(shell for c in python3.14 python3.13 python3.12 python3 \
 	$$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { echo $$c; break; }; done)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# E-mail links and the units' absolute URIs follow the address served, unless set.
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test install lint messages bench clean
 
@@ -26,8 +28,8 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo --if-empty
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	SITE_URL=$(SITE_URL) $(BIN)/python manage.py seed_demo --if-empty
+	SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Runs against PostgreSQL and Redis when DATABASE_URL and REDIS_URL are set, against the
 # embedded defaults (SQLite, in-memory layers) otherwise.

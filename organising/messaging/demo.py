@@ -18,9 +18,13 @@ def seed_messaging_demo(*, units: dict[str, Unit], people: dict[str, User]) -> N
     secretary = people["cell_secretary"]
     mention = f"@{services.handle_for(secretary).name}"
 
-    def post(author: str, body: str, audience: str, unit: Unit | None = None):
+    def post(author: str, body: str, audience: str, unit: Unit | None = None, **kw):
         return services.post_create(
-            author=people[author], body=body, audience=audience, audience_unit=unit
+            author=people[author],
+            body=body,
+            audience=audience,
+            audience_unit=unit,
+            unit=kw.get("posted_from"),
         )
 
     post(
@@ -28,6 +32,7 @@ def seed_messaging_demo(*, units: dict[str, Unit], people: dict[str, User]) -> N
         "Bienvenue sur Maillage ! Toutes les publications nationales arrivent ici, "
         "dans chaque cellule. #bienvenue",
         Audience.PUBLIC,
+        posted_from=national,  # the national unit's, not the author's home cell's
     )
     post(
         "national_secretary",
