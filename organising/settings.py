@@ -437,7 +437,8 @@ elif os.environ.get("EMAIL_FILE_PATH"):
         }
     }
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    # Printed readable (8-bit, decoded headers): links can be copied from the console.
+    MAILERS = {"default": {"BACKEND": "organising.mail.ReadableConsoleBackend"}}
 del EMAIL_HOST  # deprecated setting name in Django 6.1: MAILERS replaces it
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Maillage <noreply@localhost>"
