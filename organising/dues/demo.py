@@ -249,12 +249,14 @@ def seed_dues_demo(*, national: Unit, national_treasurer: User, member: User) ->
     debited = {
         plan.membership.unit_id for plan in mandated if plan.last_paid == PERIODS - 1
     }
+    # Collected after the members' pre-notification delay (14 days by default).
+    notice = getattr(settings, "DUES_SEPA_PRENOTIFICATION_DAYS", 14)
     if configured:
         for unit_id in sorted(debited):
             debit_batch_create(
                 unit=cells[unit_id],
                 period=starts[-1],
-                collection_date=today + timedelta(days=5),
+                collection_date=today + timedelta(days=notice + 1),
                 by=treasurers[unit_id],
             )
 
