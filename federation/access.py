@@ -282,6 +282,8 @@ def can(user, action: str, obj: Model | None = None) -> bool:
         return obj is not None and (
             obj.pk == viewer.user_id or viewer.is_adherent or viewer.is_superuser
         )
+    if action == "member.avatar.view":
+        return obj is not None and _avatar_visible(user, viewer, obj)
     if action in EVENT_ACTIONS:
         return _event_action(user, viewer, action, obj)
     if action in POST_ACTIONS:
@@ -345,6 +347,22 @@ def get_for_action_or_404(user, action: str, queryset, **lookup):
     obj = get_visible_or_404(user, queryset, **lookup)
     require(user, action, obj)
     return obj
+
+
+def _avatar_visible(user, viewer: Viewer, member) -> bool:
+    """A member's picture follows their profile page: seen by those who may see the
+    member, if the member shares it (the officers who see personal data see it all)."""
+    from members.models import Membership
+
+    if not member.avatar or not can(user, "member.view", member):
+        return False
+    if member.pk == viewer.user_id or "avatar" in (member.shared_fields or []):
+        return True
+    home = Membership.objects.current().filter(user=member).select_related("unit")
+    membership = home.first()
+    return membership is not None and viewer.holds_office(
+        membership.unit, UNIT_ACTIONS["member.view_personal"]
+    )
 
 
 def _unit_of(obj) -> Unit | None:

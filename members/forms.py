@@ -52,13 +52,6 @@ class TransferForm(forms.Form):
         self.fields["to_cell"].queryset = cells
 
 
-class UnitCreateForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120)
-    description = forms.CharField(
-        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
-
-
 class PostcodeForm(forms.Form):
     postcode = forms.RegexField(
         label=_("Your postcode"),
@@ -77,7 +70,33 @@ class ApplicationForm(forms.ModelForm):
         widgets = {"message": forms.Textarea(attrs={"rows": 3})}
 
 
+class _CurrentAvatar:
+    """What the file input shows of the current picture: a link to its access-checked
+    address, not the storage's file name."""
+
+    def __init__(self, member: User):
+        self.url = member.avatar_url
+
+    def __str__(self) -> str:
+        return str(_("your current picture"))
+
+
+class AvatarInput(forms.ClearableFileInput):
+    def format_value(self, value):
+        if self.is_initial(value):
+            return _CurrentAvatar(value.instance)
+        return super().format_value(value)
+
+
 class ProfileForm(forms.ModelForm):
+    # Only the shape here: the service checks and re-encodes the picture.
+    avatar = forms.FileField(
+        label=_("Avatar"),
+        required=False,
+        widget=AvatarInput(
+            attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}
+        ),
+    )
     shared_fields = forms.MultipleChoiceField(
         label=_("What other members may see"),
         choices=[
@@ -94,12 +113,6 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["display_name", "commune", "phone", "avatar", "bio", "shared_fields"]
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
-
-    def clean_avatar(self):
-        avatar = self.cleaned_data.get("avatar")
-        if avatar and getattr(avatar, "size", 0) > 2 * 1024 * 1024:
-            raise forms.ValidationError(_("The picture must be under 2 MB."))
-        return avatar
 
 
 class TokenForm(forms.Form):

@@ -10,11 +10,13 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from federation.models import Unit
+from organising.files import RandomName
 
 
 def new_security_stamp() -> str:
@@ -46,7 +48,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     display_name = models.CharField(_("display name"), max_length=120)
     commune = models.CharField(_("commune"), max_length=120, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
-    avatar = models.ImageField(_("avatar"), upload_to="avatars/", blank=True)
+    # A random name: served only by views.member_avatar, to whom it is shared with.
+    avatar = models.ImageField(_("avatar"), upload_to=RandomName("avatars"), blank=True)
     bio = models.TextField(_("bio"), max_length=1000, blank=True)
     # The profile fields the member lets other members see.
     shared_fields = models.JSONField(_("fields other members may see"), default=list)
@@ -86,6 +89,16 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_full_name(self) -> str:
         return self.display_name
+
+    @property
+    def avatar_url(self) -> str:
+        """The picture's access-checked address (views.member_avatar); it changes
+        with the picture, so browsers may keep it long."""
+        if not self.avatar:
+            return ""
+        version = hashlib.sha256(self.avatar.name.encode()).hexdigest()[:12]
+        path = reverse("members:member_avatar", kwargs={"public_id": self.public_id})
+        return f"{path}?v={version}"
 
     def get_session_auth_hash(self) -> str:
         return salted_hmac(

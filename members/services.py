@@ -7,6 +7,7 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -21,6 +22,7 @@ from federation.models import Level, Unit
 from organising import ratelimits
 from organising.audit.services import audit_record
 from organising.live import close_user_sockets
+from organising.messaging.images import AVATAR_MAX_SIDE, image_clean
 
 from . import joining
 from .models import (
@@ -465,6 +467,8 @@ def profile_update(*, user: User, **fields) -> User:
         stored = User.objects.filter(pk=user.pk).values_list("display_name", flat=True)
         if fields["display_name"] != stored.first():
             officer_name_check(user=user, name=fields["display_name"])
+    if "avatar" in fields:
+        _avatar_replace(user=user, value=fields.pop("avatar"), fields=fields)
     for name, value in fields.items():
         setattr(user, name, value)
     # Sharing nothing is an empty list, which the model's field calls blank; the
@@ -472,6 +476,29 @@ def profile_update(*, user: User, **fields) -> User:
     user.full_clean(exclude=["password", "email", "shared_fields"])
     user.save(update_fields=list(fields))
     return user
+
+
+def _avatar_replace(*, user: User, value, fields: dict) -> None:
+    """A new picture (checked, shrunk and re-encoded without metadata), none (False or
+    empty: the picture is removed), or the current one (nothing changes). The file it
+    replaces is deleted once the change is committed."""
+    # What is stored, not what a form may already have put on the instance.
+    old_name = User.objects.filter(pk=user.pk).values_list("avatar", flat=True)[0]
+    if isinstance(value, UploadedFile):
+        fields["avatar"] = image_clean(
+            value, field_name="avatar", max_side=AVATAR_MAX_SIDE
+        )
+    elif not value:
+        fields["avatar"] = ""
+    elif getattr(value, "name", None) == old_name:
+        return  # the current picture, as the form gives it back
+    else:
+        raise ValidationError(
+            {"avatar": _("This file is not an image (JPEG, PNG, GIF or WebP).")}
+        )
+    if old_name:
+        storage = user.avatar.storage
+        transaction.on_commit(lambda: storage.delete(old_name))
 
 
 def personal_data_access_record(*, by: User, unit: Unit, kind: str, count: int) -> None:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("me/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("me/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("members/<uuid:public_id>/", views.member_detail, name="member_detail"),
+    path("members/<uuid:public_id>/avatar/", views.member_avatar, name="member_avatar"),
     path(
         "members/<uuid:public_id>/transfer/",
         views.member_transfer,

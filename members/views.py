@@ -6,13 +6,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from federation import access
 from federation.models import Level, Unit
 from federation.services import units_for_postcode
+from organising import files
 from organising.csvexport import csv_response
 from organising.web import show_errors
 
@@ -81,6 +83,9 @@ def invitation_accept(request, token: str):
             {"error": error.messages[0]},
             status=410,
         )
+    account = services.invitation_account(invitation)
+    if account is not None:
+        return _invitation_accept_signed_in(request, token, invitation, account)
     form = InvitationAcceptForm(
         request.POST or None, initial={"display_name": invitation.display_name}
     )
@@ -106,15 +111,48 @@ def invitation_accept(request, token: str):
     )
 
 
+def _invitation_accept_signed_in(request, token: str, invitation, account: User):
+    """The address already has an account: its owner signs in as usual (with their
+    second factor), comes back to the link and accepts; the link alone never signs
+    anyone in."""
+    signed_in_as_account = request.user.is_authenticated and request.user == account
+    if signed_in_as_account and request.method == "POST":
+        try:
+            services.invitation_accept_signed_in(raw_token=token, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, _("Welcome to %(unit)s!") % {"unit": invitation.unit.name}
+            )
+            return redirect("federation:my_units")
+    return render(
+        request,
+        "members/invitation_existing.html",
+        {
+            "invitation": invitation,
+            "signed_in_as_account": signed_in_as_account,
+            "login_url": reverse("account_login")
+            + "?"
+            + urlencode({"next": request.path}),
+        },
+        status=403 if request.method == "POST" and not signed_in_as_account else 200,
+    )
+
+
 @login_required
 def profile(request):
     form = ProfileForm(
         request.POST or None, request.FILES or None, instance=request.user
     )
     if request.method == "POST" and form.is_valid():
-        services.profile_update(user=request.user, **form.cleaned_data)
-        messages.success(request, _("Your profile is saved."))
-        return redirect("members:profile")
+        try:
+            services.profile_update(user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(request, _("Your profile is saved."))
+            return redirect("members:profile")
     history = selectors.membership_history(member=request.user)
     return render(request, "members/profile.html", {"form": form, "history": history})
 
@@ -143,6 +181,17 @@ def member_detail(request, public_id):
             "sees_all": sees_all,
         },
     )
+
+
+@login_required
+@require_GET
+def member_avatar(request, public_id):
+    """A member's picture, to those who may see it (`member.avatar.view`)."""
+    member = get_object_or_404(User, public_id=public_id, is_active=True)
+    if not access.can(request.user, "member.avatar.view", member):
+        raise Http404
+    # The address carries the file's name (avatar_url): it may be cached long.
+    return files.file_response(member.avatar, max_age=86400)
 
 
 @login_required

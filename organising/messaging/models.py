@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from federation.models import AudienceFields, Unit
+from organising.files import RandomName
 
 EDIT_WINDOW = timedelta(minutes=15)
 # The rows timelines read: top-level posts neither deleted nor hidden.
@@ -145,8 +146,9 @@ class Post(AudienceFields):
 
 class PostImage(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="images")
+    # A random name: the file is reached only through the post (views.post_image).
     image = models.ImageField(
-        upload_to="posts/%Y/%m/", width_field="width", height_field="height"
+        upload_to=RandomName("posts"), width_field="width", height_field="height"
     )
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
