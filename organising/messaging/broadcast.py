@@ -1,8 +1,9 @@
 """Live announcements of messaging events through the channel layer.
 
 The database is the source of truth: these only tell open sockets that something
-changed. Services hand them to `dispatch()` (`organising.live`: in the background,
-after the response) from `transaction.on_commit`; they never raise (Redis down
+changed. They subscribe to the services' change events (`events`) and
+run through `dispatch()` (`organising.live`: in the background, after the response)
+once the transaction commits; they never raise (Redis down
 pauses live delivery only) and send one batch per change. Sockets check each post
 event against their user's audience before passing it on.
 """
@@ -15,15 +16,16 @@ from django.template.loader import render_to_string
 
 from federation import viewer_cache
 from federation.models import Audience
-from organising.live import (  # noqa: F401 - on_commit, shutdown: used through here
+from organising import live
+from organising.live import (  # noqa: F401 - shutdown: used through here
     announce_many,
-    connect,
     dispatch,
     on_commit,
     shutdown,
     user_group,
 )
 
+from . import events
 from .models import Message, Participant, Post
 from .selectors import post_for_broadcast, unread_counts
 
@@ -165,3 +167,33 @@ def announce_counts(user_id: int) -> bool:
     """The user's unread notification and message counts, for the nav badges."""
     counts = unread_counts(user_id)
     return announce_to_users([user_id], {"type": "counts", **counts})
+
+
+# --- Subscribed to the services' change events ------------------------------------
+
+
+def _post_changed(post, action) -> None:
+    if action == "remove":
+        on_commit(announce_post_removed, post.pk)
+    elif action:
+        on_commit(announce_post, post.pk, action)
+
+
+def _message_sent(message_id: int) -> None:
+    on_commit(announce_message, message_id)
+
+
+def _relation_changed(owner_id: int, target_id: int) -> None:
+    on_commit(announce_to_users, [owner_id, target_id], {"type": "relations.changed"})
+
+
+def _counts_changed(user_ids) -> None:
+    counts_changed(*user_ids)
+
+
+def connect() -> None:
+    live.connect()
+    events.subscribe("post", _post_changed)
+    events.subscribe("message", _message_sent)
+    events.subscribe("relation", _relation_changed)
+    events.subscribe("counts", _counts_changed)

@@ -41,6 +41,7 @@ import hashlib
 import zlib
 from collections.abc import Callable, Iterable
 
+from celery import shared_task
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
@@ -57,7 +58,7 @@ from organising import cached
 from organising.cached import guarded
 from organising.queueing import enqueue_on_commit
 
-from . import selectors
+from . import events, selectors
 from .models import Post, Relation, Stamp
 
 PAGE_TTL = 600  # a first page nobody reads again leaves the cache
@@ -139,19 +140,21 @@ def reaction_changed(post: Post, user_id: int) -> None:
     if _first_in_window(f"tl:rx:{post.pk}"):
         stamp_sources(post.pk)
     elif _first_in_window(f"tl:rx-late:{post.pk}"):
-        from .tasks import stamp_post_sources
-
         post_id = post.pk
         enqueue_on_commit(
             stamp_post_sources,
             post_id,
             countdown=REACTION_WINDOW,
             # No broker: stamp now, other readers see the counts at once.
-            fallback=lambda: _stamp_committed(post_id),
+            fallback=lambda: stamp_post_sources(post_id),
         )
 
 
-def _stamp_committed(post_id: int) -> None:
+# Named as when it lived in tasks.py: tasks queued before an upgrade still run.
+@shared_task(name="organising.messaging.tasks.stamp_post_sources")
+def stamp_post_sources(post_id: int) -> None:
+    """The end of a storm of reactions: stored pages showing the post are built
+    again (`reaction_changed`). Safe to run twice."""
     with transaction.atomic():
         stamp_sources(post_id)
 
@@ -402,6 +405,8 @@ def _renamed(sender, instance, created=False, update_fields=None, **kwargs):
 def connect() -> None:
     """Follows, mutes and blocks change what a timeline shows (memberships, offices
     and groups change the context version in `federation.viewer_cache`)."""
+    events.subscribe("post", lambda post, action: post_changed(post))
+    events.subscribe("reaction", reaction_changed)
     post_save.connect(_relation_changed, sender=Relation)
     post_delete.connect(_relation_changed, sender=Relation)
     post_save.connect(_user_saved, sender=User)

@@ -26,7 +26,7 @@ from members.models import User
 from organising import ratelimits
 from organising.audit.services import audit_record
 
-from . import broadcast, pagecache
+from . import events
 from .images import MAX_IMAGES, image_clean
 from .models import (
     CONVERSATION_MAX_PEOPLE,
@@ -299,13 +299,9 @@ def post_create(
 
 
 def _changed(post: Post, action: str | None) -> None:
-    """Once the change commits: stored pages showing the post are built again, and
+    """Stored pages showing the post are built again, and once the change commits
     open sockets hear of it ("new", "update", "remove"; None: pages only)."""
-    pagecache.post_changed(post)
-    if action == "remove":
-        broadcast.on_commit(broadcast.announce_post_removed, post.pk)
-    elif action:
-        broadcast.on_commit(broadcast.announce_post, post.pk, action)
+    events.post_changed(post, action)
 
 
 def _silenced(owner_id: int, target_id: int) -> bool:
@@ -482,7 +478,7 @@ def post_react(*, post: Post, by: User, kind: str, on: bool = True) -> bool:
         Reaction.objects.get_or_create(post=post, user=by, kind=kind)
     else:
         Reaction.objects.filter(post=post, user=by, kind=kind).delete()
-    pagecache.reaction_changed(post, by.pk)
+    events.reaction_changed(post, by.pk)
     return on
 
 
@@ -631,11 +627,7 @@ def relation_set(*, owner: User, target: User, kind: str, on: bool = True) -> bo
         person.__dict__.pop("_silenced_ids", None)
         person.__dict__.pop("_blocker_ids", None)
     owner_id, target_id = owner.pk, target.pk
-    broadcast.on_commit(
-        broadcast.announce_to_users,
-        [owner_id, target_id],
-        {"type": "relations.changed"},
-    )
+    events.relation_changed(owner_id, target_id)
     return on
 
 
@@ -654,7 +646,7 @@ def notification_create(
     notification = Notification.objects.create(
         recipient_id=recipient.pk, kind=kind, actor=actor, post=post, text=text
     )
-    broadcast.counts_changed(recipient.pk)
+    events.counts_changed(recipient.pk)
     return notification
 
 
@@ -666,7 +658,7 @@ def notifications_read(*, user: User, ids: Iterable[int] | None = None) -> int:
         rows = rows.filter(pk__in=list(ids))
     count = rows.update(read_at=timezone.now())
     if count:
-        broadcast.counts_changed(user.pk)
+        events.counts_changed(user.pk)
     return count
 
 
@@ -804,8 +796,8 @@ def message_send(
         unread=0, last_read_id=message.pk
     )
     message_id = message.pk
-    broadcast.on_commit(broadcast.announce_message, message_id)
-    broadcast.counts_changed(
+    events.message_sent(message_id)
+    events.counts_changed(
         by.pk, *(user_id for user_id in others if user_id not in blocked_by)
     )
     return message
@@ -824,7 +816,7 @@ def conversation_read(*, conversation: Conversation, by: User) -> Participant:
     if participant.unread or participant.last_read_id != last_id:
         participant.unread, participant.last_read_id = 0, last_id
         participant.save(update_fields=["unread", "last_read_id"])
-        broadcast.counts_changed(by.pk)
+        events.counts_changed(by.pk)
     return participant
 
 
@@ -834,7 +826,7 @@ def conversation_leave(*, conversation: Conversation, by: User) -> None:
     participant = _participant(conversation, by, lock=True)
     participant.left_at, participant.unread = timezone.now(), 0
     participant.save(update_fields=["left_at", "unread"])
-    broadcast.counts_changed(by.pk)
+    events.counts_changed(by.pk)
 
 
 @transaction.atomic
