@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
@@ -120,8 +121,9 @@ def viewer_for(user) -> Viewer:
 
 
 def _viewer_from_database(user) -> Viewer:
-    from members.models import Membership, Role
-
+    # By name, not by import: the tree sits below members.
+    Membership = apps.get_model("members", "Membership")  # noqa: N806
+    Role = apps.get_model("members", "Role")  # noqa: N806
     membership = (
         Membership.objects.current()
         .filter(user_id=user.pk)
@@ -298,8 +300,8 @@ def can(user, action: str, obj: Model | None = None) -> bool:
 def members_seeing_each_other(user) -> QuerySet:
     """The active accounts that `user` may see and that may see `user` back (the
     "member.view" rule both ways: adherents among themselves)."""
-    from members.models import Membership, User
-
+    Membership = apps.get_model("members", "Membership")  # noqa: N806
+    User = apps.get_model(settings.AUTH_USER_MODEL)  # noqa: N806
     viewer = viewer_for(user)
     if not (viewer.is_adherent or viewer.is_superuser):
         return User.objects.none()
@@ -352,8 +354,7 @@ def get_for_action_or_404(user, action: str, queryset, **lookup):
 def _avatar_visible(user, viewer: Viewer, member) -> bool:
     """A member's picture follows their profile page: seen by those who may see the
     member, if the member shares it (the officers who see personal data see it all)."""
-    from members.models import Membership
-
+    Membership = apps.get_model("members", "Membership")  # noqa: N806
     if not member.avatar or not can(user, "member.view", member):
         return False
     if member.pk == viewer.user_id or "avatar" in (member.shared_fields or []):

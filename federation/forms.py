@@ -2,6 +2,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 
+class UnitCreateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
 class GroupForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     description = forms.CharField(

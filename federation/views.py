@@ -8,11 +8,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from members.forms import UnitCreateForm
 from organising.web import show_errors
 
 from . import access, services
-from .forms import GroupForm, TerritoryForm
+from .forms import GroupForm, TerritoryForm, UnitCreateForm
 from .models import Audience, Group, GroupMembership, Territory, Unit
 
 # What a member reads when `group.join` refuses (`access.group_join_refusal`).

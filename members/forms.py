@@ -52,13 +52,6 @@ class TransferForm(forms.Form):
         self.fields["to_cell"].queryset = cells
 
 
-class UnitCreateForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=120)
-    description = forms.CharField(
-        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
-
-
 class PostcodeForm(forms.Form):
     postcode = forms.RegexField(
         label=_("Your postcode"),

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "organising.messaging",
     "organising.dues",
     "organising.agenda",
+    "organising.demo",  # seed_demo: above every other app
 ]
 
 MIDDLEWARE = [

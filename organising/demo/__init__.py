@@ -1,0 +1,1 @@
+"""The demo organisation: the one app allowed to import all the others."""
