@@ -11,6 +11,7 @@ urlpatterns = [
     path("next/", views.next_events, name="next"),
     path("public/", views.public, name="public"),
     path("units/<slug:slug>/", views.unit_agenda, name="unit"),
+    path("units/<slug:slug>/next/", views.unit_next, name="unit_next"),
     path("units/<slug:slug>/feed.ics", views.unit_feed, name="unit_feed"),
     path("units/<slug:slug>/import/", views.import_ics, name="import"),
     path("events/new/", views.event_create, name="event_create"),

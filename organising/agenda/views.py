@@ -151,6 +151,25 @@ def next_events(request):
     return render(request, "agenda/_next.html", {"items": found.items})
 
 
+@require_GET
+def unit_next(request, slug):
+    """A unit page's block of its coming events (loaded by htmx)."""
+    unit = get_object_or_404(Unit, slug=slug)
+    now = timezone.now()
+    found = selectors.agenda(
+        request.user,
+        selectors.of_unit(request.user, unit),
+        start=now,
+        end=now + timedelta(days=90),
+        with_counts=False,
+    )
+    return render(
+        request,
+        "agenda/_unit_next.html",
+        {"unit": unit, "items": found.items[:5]},
+    )
+
+
 def _occurrence_of(request, event: Event):
     key = request.GET.get("at") or request.POST.get("occurrence")
     if key:

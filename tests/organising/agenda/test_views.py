@@ -293,3 +293,13 @@ def test_feed_page_shows_the_new_address_once(member, client_as):
 def test_home_page_loads_the_next_events_apart_from_the_stored_page(member, client_as):
     page = client_as(member).get(reverse("messaging:home")).content.decode()
     assert f'hx-get="{reverse("agenda:next")}"' in page
+
+
+def test_unit_page_loads_its_coming_events(tree, member, client_as, make_event):
+    soon = timezone.now() + timedelta(days=2)
+    make_event(title="Bientôt", starts_at=soon, ends_at=soon + timedelta(hours=1))
+    client = client_as(member)
+    page = client.get(tree.cell_a1x.get_absolute_url()).content.decode()
+    assert reverse("agenda:unit_next", args=[tree.cell_a1x.slug]) in page
+    fragment = client.get(reverse("agenda:unit_next", args=[tree.cell_a1x.slug]))
+    assert "Bientôt" in fragment.content.decode()
