@@ -276,6 +276,11 @@ CELERY_BEAT_SCHEDULE["dues-treasurer-summaries"] = {
     "task": "organising.dues.tasks.treasurer_summaries_task",
     "schedule": crontab(day_of_month=1, hour=7, minute=30),
 }
+# Direct debits enter the ledger on their collection date.
+CELERY_BEAT_SCHEDULE["dues-debits-collect"] = {
+    "task": "organising.dues.tasks.debits_collect_task",
+    "schedule": crontab(hour=6, minute=0),
+}
 # Dues: who issues the tax receipts and who collects direct debits (SEPA creditor).
 DUES_RECEIPT_ISSUER = os.environ.get(
     "DUES_RECEIPT_ISSUER", "Association de financement du parti"

@@ -6,3 +6,6 @@ class DuesConfig(AppConfig):
     name = "organising.dues"
     label = "dues"
     verbose_name = _("Dues")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401 (registers the system checks)

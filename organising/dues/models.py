@@ -498,6 +498,7 @@ class Mandate(models.Model):
     class State(models.TextChoices):
         ACTIVE = "active", _("active")
         REVOKED = "revoked", _("revoked")
+        EXPIRED = "expired", _("expired (unused for 36 months)")
 
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dues_mandates"
@@ -560,8 +561,9 @@ class DebitBatch(models.Model):
 
 
 class Debit(models.Model):
-    """One collection in a batch. Its payment is in the ledger from the export; a
-    return (rejected debit) records a reversing entry against the member."""
+    """One collection in a batch. Its payment enters the ledger on the collection
+    date (`debits_collect`), not before; a return (rejected debit) records a
+    reversing entry against the member."""
 
     class State(models.TextChoices):
         SUBMITTED = "submitted", _("submitted")
@@ -582,7 +584,7 @@ class Debit(models.Model):
     end_to_end_id = models.CharField(max_length=35, unique=True)
     state = models.CharField(max_length=10, choices=State, default=State.SUBMITTED)
     entry = models.OneToOneField(
-        LedgerEntry, on_delete=models.PROTECT, related_name="+"
+        LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     return_entry = models.OneToOneField(
         LedgerEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -3,7 +3,12 @@ that is safe to run twice, by two workers at once."""
 
 from celery import shared_task
 
-from .services import charges_issue, reminders_send, treasurer_summaries_send
+from .services import (
+    charges_issue,
+    debits_collect,
+    reminders_send,
+    treasurer_summaries_send,
+)
 
 
 @shared_task(name="organising.dues.tasks.charges_issue_task")
@@ -22,3 +27,9 @@ def reminders_send_task() -> int:
 def treasurer_summaries_task() -> int:
     """Send each treasurer the monthly summary of their unit, once a month."""
     return treasurer_summaries_send()
+
+
+@shared_task(name="organising.dues.tasks.debits_collect_task")
+def debits_collect_task() -> int:
+    """Record the direct debits whose collection date has come."""
+    return debits_collect()

@@ -130,7 +130,7 @@ def test_every_dues_page_fits_a_phone(
     debits = services.debit_batch_create(
         unit=tree.cell_a1x,
         period=this_month(),
-        collection_date=today + timedelta(days=5),
+        collection_date=today + timedelta(days=15),
         by=treasurer,
     )
     cell = tree.cell_a1x.slug

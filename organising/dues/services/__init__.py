@@ -29,7 +29,13 @@ from .receipts import (
 )
 from .reminders import reminders_send, treasurer_summaries_send
 from .schedules import BracketSpec, ReducedSpec, schedule_create
-from .sepa import debit_batch_create, debit_return, mandate_create, mandate_revoke
+from .sepa import (
+    debit_batch_create,
+    debit_return,
+    debits_collect,
+    mandate_create,
+    mandate_revoke,
+)
 
 __all__ = [
     "BracketSpec",
@@ -41,6 +47,7 @@ __all__ = [
     "charges_issue",
     "debit_batch_create",
     "debit_return",
+    "debits_collect",
     "declaration_set",
     "declared_payment_confirm",
     "declared_payment_create",

@@ -561,7 +561,12 @@ def entry_reverse(
     if not reason:
         raise ValidationError({"reason": _("Say why the payment is corrected.")})
     entry = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
-    if LedgerEntry.objects.filter(reverses=entry).exists():
+    earlier = LedgerEntry.objects.filter(reverses=entry).first()
+    if earlier is not None and earlier.kind == Kind.RETURN:
+        raise ValidationError(
+            _("The bank already returned this debit: the payment is taken back.")
+        )
+    if earlier is not None:
         raise ValidationError(_("This payment was already corrected."))
     recorded = _reversing_entry(
         entry=entry,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,7 +20,13 @@ from .. import selectors, services
 from ..forms import DebitBatchForm, DebitReturnForm
 from ..models import Debit, DebitBatch
 from ..rates import load_schedules
-from .common import attachment, kept_or_404, record_bulk_access, unit_for
+from .common import (
+    attachment,
+    error_text,
+    kept_or_404,
+    record_bulk_access,
+    unit_for,
+)
 
 
 @login_required
@@ -28,7 +35,10 @@ def sepa(request, slug: str):
     form = DebitBatchForm(
         request.POST or None,
         schedules=load_schedules(),
-        initial={"collection_date": timezone.localdate() + timedelta(days=5)},
+        initial={
+            "collection_date": timezone.localdate()
+            + timedelta(days=settings.DUES_SEPA_PRENOTIFICATION_DAYS + 1)
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -89,8 +99,12 @@ def debit_return(request, pk: int):
     debit = kept_or_404(request, Debit, via="batch__unit", pk=pk)
     form = DebitReturnForm(request.POST)
     if form.is_valid():
-        services.debit_return(debit=debit, by=request.user, reason=form.reason)
-        messages.success(
-            request, _("Return recorded: the member owes the period again.")
-        )
+        try:
+            services.debit_return(debit=debit, by=request.user, reason=form.reason)
+        except ValidationError as error:
+            messages.error(request, error_text(error))
+        else:
+            messages.success(
+                request, _("Return recorded: the member owes the period again.")
+            )
     return redirect("dues:sepa_batch", pk=debit.batch_id)

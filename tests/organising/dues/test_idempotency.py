@@ -73,9 +73,10 @@ def test_sepa_key_does_not_replay_another_members_debit(
     batch = services.debit_batch_create(
         unit=tree.cell_a1x,
         period=this_month(),
-        collection_date=timezone.localdate() + timezone.timedelta(days=5),
+        collection_date=timezone.localdate() + timezone.timedelta(days=15),
         by=treasurer,
     )
+    services.debits_collect(on=batch.collection_date)
     debit = Debit.objects.get(batch=batch)
     treasurer_b, own = bordeaux
     response = api_as(treasurer_b).post(

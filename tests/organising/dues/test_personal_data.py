@@ -142,7 +142,7 @@ def test_sepa_batch_page_and_file_record_view_and_export(
     batch = services.debit_batch_create(
         unit=tree.cell_a1x,
         period=this_month(),
-        collection_date=TODAY + timedelta(days=5),
+        collection_date=TODAY + timedelta(days=15),
         by=treasurer,
     )
     client = client_as(treasurer)

@@ -270,7 +270,7 @@ def test_sepa_page_prepares_and_downloads_the_file(
         reverse("dues:sepa", args=[tree.cell_a1x.slug]),
         {
             "period": P.period_key(this_month(), P.MONTHLY),
-            "collection_date": (TODAY + timedelta(days=4)).isoformat(),
+            "collection_date": (TODAY + timedelta(days=15)).isoformat(),
         },
     )
     assert response.status_code == 302
