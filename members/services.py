@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import password_validation
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -131,11 +131,13 @@ def invitation_for_token(raw: str) -> Invitation:
 @transaction.atomic
 def invitation_accept(*, raw_token: str, password: str, display_name: str) -> User:
     """Create the invited person's account with their password and open their
-    membership in the invitation's cell."""
-    invitation = invitation_for_token(raw_token)
-    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if invitation.state != Invitation.State.PENDING:
-        raise ValidationError(_("This invitation has already been used."))
+    membership in the invitation's cell (an account that already signs in accepts
+    with `invitation_accept_signed_in` instead)."""
+    invitation = _pending_invitation(raw_token)
+    if invitation_account(invitation) is not None:
+        raise PermissionDenied(
+            _("An account already uses this address: sign in, then accept.")
+        )
     display_name = display_name_clean(display_name or invitation.display_name)
     if not display_name:
         raise ValidationError({"display_name": _("Tell us your name.")})
@@ -162,12 +164,7 @@ def invitation_accept(*, raw_token: str, password: str, display_name: str) -> Us
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )
     _open_membership(user=user, unit=invitation.unit, status=invitation.status)
-    invitation.state = Invitation.State.ACCEPTED
-    invitation.accepted_at = timezone.now()
-    invitation.save(update_fields=["state", "accepted_at"])
-    audit_record(
-        actor=user, action="member.join", target=invitation, unit=invitation.unit
-    )
+    _invitation_used(invitation, by=user)
     return user
 
 

@@ -6,7 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -82,6 +83,9 @@ def invitation_accept(request, token: str):
             {"error": error.messages[0]},
             status=410,
         )
+    account = services.invitation_account(invitation)
+    if account is not None:
+        return _invitation_accept_signed_in(request, token, invitation, account)
     form = InvitationAcceptForm(
         request.POST or None, initial={"display_name": invitation.display_name}
     )
@@ -104,6 +108,35 @@ def invitation_accept(request, token: str):
         request,
         "members/invitation_accept.html",
         {"invitation": invitation, "form": form},
+    )
+
+
+def _invitation_accept_signed_in(request, token: str, invitation, account: User):
+    """The address already has an account: its owner signs in as usual (with their
+    second factor), comes back to the link and accepts; the link alone never signs
+    anyone in."""
+    signed_in_as_account = request.user.is_authenticated and request.user == account
+    if signed_in_as_account and request.method == "POST":
+        try:
+            services.invitation_accept_signed_in(raw_token=token, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request, _("Welcome to %(unit)s!") % {"unit": invitation.unit.name}
+            )
+            return redirect("federation:my_units")
+    return render(
+        request,
+        "members/invitation_existing.html",
+        {
+            "invitation": invitation,
+            "signed_in_as_account": signed_in_as_account,
+            "login_url": reverse("account_login")
+            + "?"
+            + urlencode({"next": request.path}),
+        },
+        status=403 if request.method == "POST" and not signed_in_as_account else 200,
     )
 
 
