@@ -131,7 +131,7 @@ def application_remind(*, application_id: int) -> int:
         action=REMIND_ACTION,
         target=application,
         unit=application.unit,
-        data={"to": len(officers)},
+        data={"officers": len(officers)},
     )
     _send(
         to=sorted({officer.email for officer in officers}),

@@ -454,6 +454,8 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates as each language writes them ("2 déc. 2026 à 00 h 04", "2 Dec 2026, 00:04").
+FORMAT_MODULE_PATH = ["organising.formats"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
