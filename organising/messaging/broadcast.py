@@ -15,7 +15,6 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from federation import viewer_cache
-from federation.models import Audience
 from organising import live
 from organising.live import (  # noqa: F401 - shutdown: used through here
     announce_many,
@@ -28,47 +27,9 @@ from organising.live import (  # noqa: F401 - shutdown: used through here
 from . import events
 from .models import Message, Participant, Post
 from .selectors import post_for_broadcast, unread_counts
+from .streams import post_groups, thread_group
 
 logger = logging.getLogger(__name__)
-
-
-def unit_group(unit_id: int) -> str:
-    return f"posts.unit.{unit_id}"
-
-
-def group_group(group_id: int) -> str:
-    return f"posts.group.{group_id}"
-
-
-def author_group(author_id: int) -> str:
-    return f"posts.author.{author_id}"
-
-
-def tag_group(hashtag_id: int) -> str:
-    return f"posts.tag.{hashtag_id}"
-
-
-def thread_group(root_id: int) -> str:
-    return f"posts.thread.{root_id}"
-
-
-PUBLIC_GROUP = "posts.public"
-
-
-def post_groups(post) -> list[str]:
-    """The groups whose sockets show a timeline or thread the post belongs to."""
-    if post.parent_id is not None:
-        return [thread_group(post.root_id)]
-    groups = [author_group(post.author_id)]
-    if post.kind != Post.Kind.BOOST:
-        if post.unit_id:
-            groups.append(unit_group(post.unit_id))
-        if post.audience_group_id:
-            groups.append(group_group(post.audience_group_id))
-        if post.audience == Audience.PUBLIC:
-            groups.append(PUBLIC_GROUP)
-        groups.extend(tag_group(tag_id) for tag_id in post.tag_ids)
-    return groups
 
 
 def post_event(post, action: str, html: str = "") -> dict:

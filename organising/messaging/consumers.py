@@ -33,16 +33,14 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils.crypto import constant_time_compare
 
 from federation import access
-from federation.models import Audience, Group
 from members.models import ApiToken, User
 from organising.live import user_group
 
-from . import broadcast, selectors
+from . import selectors, streams
 from .models import Conversation, Participant, Post, Relation
 from .signals import session_key_digest
 
@@ -51,11 +49,9 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TOO_MANY = 4429
-MAX_LIVE_FOLLOWS = 500
 TYPING_INTERVAL = 2.0
 SEEN_LIMIT = 200  # events remembered so that one announced twice is sent once
 SHOWN_LIMIT = 100  # posts a reconnecting tab may ask about (what it shows)
-STREAMS = {"home", "unit", "group", "public", "tag", "author", "thread", "conversation"}
 
 
 async def _pump(source, dispatch, lock: asyncio.Lock) -> None:
@@ -184,7 +180,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         stream = content.get("stream")
         ref = content.get("id")
         since = content.get("since") or 0
-        if stream not in STREAMS or not isinstance(since, int) or since < 0:
+        if stream not in streams.NAMES or not isinstance(since, int) or since < 0:
             await self.send_json({"type": "error", "error": "bad subscription"})
             return
         if ref is not None and (not isinstance(ref, int) or isinstance(ref, bool)):
@@ -447,44 +443,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.silenced = silenced
 
     def _groups_for(self, stream: str, ref: int | None) -> list[str] | None:
-        """The channel-layer groups of a stream; None when the user may not see it."""
-        viewer = self.viewer
-        if stream == "home":
-            groups = [broadcast.unit_group(pk) for pk in sorted(viewer.home_chain_ids)]
-            groups += [broadcast.group_group(pk) for pk in sorted(viewer.group_ids)]
-            follows = (
-                Relation.objects.filter(
-                    owner_id=self.user.pk, kind=Relation.Kind.FOLLOW
-                )
-                .order_by("-created")
-                .values_list("target_id", flat=True)[:MAX_LIVE_FOLLOWS]
-            )
-            groups += [broadcast.author_group(pk) for pk in [self.user.pk, *follows]]
-            return groups
-        if stream == "public":
-            return [broadcast.PUBLIC_GROUP]
-        if ref is None:
-            return None
-        if stream == "unit":
-            return [broadcast.unit_group(ref)]
-        if stream == "group":
-            if not access.can(self.user, "group.timeline.view", Group(pk=ref)):
-                return None
-            return [broadcast.group_group(ref)]
-        if stream == "tag":
-            return [broadcast.tag_group(ref)]
-        if stream == "author":
-            return [broadcast.author_group(ref)]
-        if stream == "thread":
-            visible = Post.objects.filter(pk=ref).filter(
-                selectors.visible_to(self.user)
-            )
-            return [broadcast.thread_group(ref)] if visible.exists() else None
+        """The channel-layer groups of a stream; None when the user may not see it
+        (`streams.channel_groups`; a conversation's messages come through the user
+        group)."""
         if stream == "conversation":
-            if self._conversation_others(ref) is None:
+            if ref is None or self._conversation_others(ref) is None:
                 return None
-            return []  # messages come through the user group
-        return None
+            return []
+        return streams.channel_groups(stream, ref, self.user)
 
     def _conversation_others(self, conversation_id: int) -> list[int] | None:
         if not access.reads_conversations(self.viewer):
@@ -531,16 +497,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             posts = selectors.decorate(rows[: selectors.CATCH_UP_LIMIT], self.user)
             template = "messaging/_reply.html"
         else:
-            scope = {
-                "home": lambda: selectors.home_scope(self.user),
-                "public": lambda: (
-                    Q(audience=Audience.PUBLIC) & ~Q(kind=Post.Kind.BOOST)
-                ),
-                "unit": lambda: Q(unit_id=ref),
-                "group": lambda: Q(audience_group_id=ref) & ~Q(kind=Post.Kind.BOOST),
-                "tag": lambda: Q(hashtags__id=ref) & ~Q(kind=Post.Kind.BOOST),
-                "author": lambda: Q(author_id=ref),
-            }[stream]()
+            scope = streams.scope(stream, ref, self.user)
             posts, stale = selectors.timeline_since(self.user, scope, since)
             selectors.decorate(posts, self.user)
             template = "messaging/_post.html"

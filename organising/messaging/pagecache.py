@@ -58,7 +58,7 @@ from organising import cached
 from organising.cached import guarded
 from organising.queueing import enqueue_on_commit
 
-from . import events, selectors
+from . import events, selectors, streams
 from .models import Post, Relation, Stamp
 
 PAGE_TTL = 600  # a first page nobody reads again leaves the cache
@@ -179,14 +179,7 @@ def _sources(user, stored) -> list[str]:
     held for this context version)."""
     if stored is not None:
         return stored
-    home = selectors.home_sources(user)
-    sources = sorted(
-        [f"u{pk}" for pk in home.unit_ids]
-        + [f"g{pk}" for pk in home.group_ids]
-        + [f"a{pk}" for pk in {user.pk, *home.followed}]
-        + [name_key("u", pk) for pk in home.unit_ids]
-        + [name_key("g", pk) for pk in home.group_ids]
-    ) + [f"m{user.pk}", name_key("a", user.pk)]
+    sources = streams.Home.of(user).stamps()
     _keep(_sources_key(user), sources, _SOURCES_TTL)
     return sources
 

@@ -21,9 +21,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from federation import access
-from federation.models import Audience, Group, Unit
+from federation.models import Group, Unit
 from members.models import User
 
+from . import streams
 from .models import (
     LIVE_ROOT,
     Conversation,
@@ -285,48 +286,17 @@ def _orm_union(base: QuerySet, branches: list[Q], limit: int):
     return parts[0].union(*parts[1:], all=True)
 
 
-@dataclass(frozen=True)
-class HomeSources:
-    """What the home timeline covers: posts published in the viewer's home cell and
-    each unit above it, in each of their groups, and by the members they follow
-    (their boosts included) and themselves."""
-
-    unit_ids: list[int]
-    group_ids: list[int]
-    followed: QuerySet  # ids of the members followed, as a subquery
-
-
-def home_sources(user) -> HomeSources:
-    viewer = access.viewer_for(user)
-    return HomeSources(
-        unit_ids=sorted(viewer.home_chain_ids),
-        group_ids=sorted(viewer.group_ids),
-        followed=Relation.objects.filter(
-            owner_id=user.pk, kind=Relation.Kind.FOLLOW
-        ).values_list("target_id", flat=True),
-    )
+def home_sources(user) -> streams.Home:
+    """What the home timeline covers (`streams.Home`)."""
+    return streams.Home.of(user)
 
 
 def home_branches(user) -> list[Q]:
-    """The home timeline's parts, one per source (`HomeSources`)."""
-    sources = home_sources(user)
-    follows = sources.followed
-    branches = [Q(unit_id=pk) for pk in sources.unit_ids]
-    branches += [
-        Q(audience_group_id=pk) & ~Q(kind=Post.Kind.BOOST) for pk in sources.group_ids
-    ]
-    # Two branches, not one OR: alone, the IN becomes a semi-join that walks the
-    # (author, created, id) index of each followed member.
-    branches += [Q(author_id__in=follows), Q(author_id=user.pk)]
-    return branches
+    return streams.Home.of(user).branches()
 
 
 def home_scope(user) -> Q:
-    """The home timeline as one condition (for catching up, where few rows match)."""
-    scope = Q()
-    for branch in home_branches(user):
-        scope |= branch
-    return scope
+    return streams.Home.of(user).scope()
 
 
 def timeline_home(
@@ -338,34 +308,32 @@ def timeline_home(
 def timeline_unit(
     user, unit: Unit, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
 ) -> Page:
-    return _merged_page(user, [Q(unit_id=unit.pk)], cursor, size)
+    return _merged_page(user, [streams.unit_scope(unit.pk)], cursor, size)
 
 
 def timeline_group(
     user, group: Group, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
 ) -> Page:
-    scope = Q(audience_group_id=group.pk) & ~Q(kind=Post.Kind.BOOST)
-    return _merged_page(user, [scope], cursor, size)
+    return _merged_page(user, [streams.group_scope(group.pk)], cursor, size)
 
 
 def timeline_public(
     user, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
 ) -> Page:
-    scope = Q(audience=Audience.PUBLIC) & ~Q(kind=Post.Kind.BOOST)
-    return _merged_page(user, [scope], cursor, size)
+    return _merged_page(user, [streams.public_scope()], cursor, size)
 
 
 def timeline_hashtag(
     user, name: str, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
 ) -> Page:
-    scope = Q(hashtags__name=hashtag_key(name)) & ~Q(kind=Post.Kind.BOOST)
+    scope = streams.tag_scope(name=hashtag_key(name))
     return _merged_page(user, [scope], cursor, size)
 
 
 def timeline_author(
     user, author, *, cursor: Cursor | None = None, size: int = PAGE_SIZE
 ) -> Page:
-    return _merged_page(user, [Q(author_id=author.pk)], cursor, size)
+    return _merged_page(user, [streams.author_scope(author.pk)], cursor, size)
 
 
 def timeline_since(user, scope: Q, since_id: int) -> tuple[list[Post], bool]:
