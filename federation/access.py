@@ -288,6 +288,9 @@ def can(user, action: str, obj: Model | None = None) -> bool:
         return obj is not None and _avatar_visible(user, viewer, obj)
     if action in EVENT_ACTIONS:
         return _event_action(user, viewer, action, obj)
+    if action == "post.create":
+        # Adherents publish; a sympathiser only in the groups they belong to.
+        return viewer.is_adherent or viewer.is_superuser or bool(viewer.group_ids)
     if action in POST_ACTIONS:
         return obj is not None and _post_action(user, viewer, action, obj)
     if action in GROUP_ACTIONS:

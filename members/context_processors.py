@@ -11,7 +11,7 @@ def navigation(request) -> dict:
     viewer = access.viewer_for(user)
     return {
         "viewer": viewer,
-        "is_officer": bool(viewer.offices) or viewer.is_superuser,
+        "is_officer": access.can_somewhere(viewer, "unit.members.view"),
         # Called by the template only where the menu shows it (one count query).
         "pending_requests": lambda: joining.pending_for(user),
     }

@@ -49,9 +49,8 @@ def audience_choices(user) -> list[tuple[str, str]]:
             "path"
         )
         for unit in office_units:
-            if not viewer.holds_office(
-                unit, frozenset({access.SECRETARY, access.OFFICER})
-            ):
+            # The offices that publish for a unit (the policy's `can_address`).
+            if not access.can_address(user, Audience.UNIT_TREE, unit):
                 continue
             choices.append(
                 (

@@ -69,10 +69,7 @@ def _timeline(request, *, page, title, stream, composer=None, extra=None):
 
 
 def _composer(request, initial_audience: str | None = None):
-    if (
-        not access.viewer_for(request.user).is_adherent
-        and not access.viewer_for(request.user).group_ids
-    ):
+    if not access.can(request.user, "post.create"):
         return None
     return PostForm(user=request.user, initial_audience=initial_audience)
 

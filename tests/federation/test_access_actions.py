@@ -53,9 +53,7 @@ def _post(author, audience, unit, **fields) -> Post:
         **fields,
     )
     Post.objects.filter(pk=post.pk).update(root_id=post.pk)
-    return Post.objects.select_related("audience_unit", "unit", "root").get(
-        pk=post.pk
-    )
+    return Post.objects.select_related("audience_unit", "unit", "root").get(pk=post.pk)
 
 
 def _who(personas, action, obj) -> set[str]:
@@ -118,9 +116,7 @@ def test_an_officers_only_post_is_never_relayed(tree, personas):
     assert access.relay_units(personas["parent_officer"], report) == []
 
 
-def test_the_author_of_an_officers_only_post_reads_the_officers_replies(
-    tree, personas
-):
+def test_the_author_of_an_officers_only_post_reads_the_officers_replies(tree, personas):
     report = _post(personas["owner"], Audience.OFFICERS, tree.section_a1)
     answer = Post.objects.create(
         author=personas["parent_officer"],
@@ -235,9 +231,7 @@ def test_a_conversation_is_read_by_its_current_member_participants(personas):
     assert _who(personas, "conversation.write", conversation) == {"owner", "same_cell"}
 
 
-def test_a_member_out_of_scope_is_404_whatever_the_reason(
-    tree, personas, make_member
-):
+def test_a_member_out_of_scope_is_404_whatever_the_reason(tree, personas, make_member):
     from django.http import Http404
 
     secretary = make_member(tree.cell_a1y, roles=[(tree.cell_a1y, "secretary")])
@@ -264,3 +258,17 @@ def test_report_notifications_follow_the_policy(tree, personas, make_member):
     everyone = {pk for ids in holders.values() for pk in ids}
     assert personas["parent_officer"].pk in everyone
     assert demoted.pk not in everyone
+
+
+def test_who_may_publish(tree, personas, make_member):
+    adherents = {"owner", "same_cell", "sibling_cell", "parent_officer", "outsider"}
+    assert _who(personas, "post.create", None) == adherents | {"superuser"}
+    # A sympathiser publishes in the groups open to sympathisers they are in.
+    group = Group.objects.create(
+        unit=tree.cell_a1x, name="Amis", slug="amis", sympathisers_welcome=True
+    )
+    sympathiser = make_member(tree.cell_a1x, status="sympathiser")
+    GroupMembership.objects.create(group=group, user=sympathiser)
+    assert access.can(sympathiser, "post.create")
+    assert access.can_address(sympathiser, Audience.GROUP, group=group)
+    assert not access.can_address(sympathiser, Audience.UNIT, tree.cell_a1x)
