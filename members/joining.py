@@ -189,7 +189,19 @@ def welcome_user(uidb36: str, key: str) -> User | None:
     user = User.objects.filter(pk=pk, is_active=True).first()
     if user is None or not default_token_generator.check_token(user, key):
         return None
+    if account_signs_in(user):
+        return None  # a link never replaces a sign-in (and its second factor)
     return user
+
+
+def account_signs_in(user: User) -> bool:
+    """Whether the account already has a way to sign in (a password or a second
+    factor): then it signs in as usual, and no e-mailed link sets its password."""
+    from allauth.mfa.models import Authenticator
+
+    if user.has_usable_password():
+        return True
+    return Authenticator.objects.filter(user=user).exists()
 
 
 @transaction.atomic

@@ -128,6 +128,47 @@ def invitation_for_token(raw: str) -> Invitation:
     return invitation
 
 
+def invitation_account(invitation: Invitation) -> User | None:
+    """The account an invitation's address already signs in to (a password or a
+    second factor), if any: that person must sign in as usual, then accept. An
+    invitation link never sets the password of such an account, nor signs in."""
+    user = User.objects.filter(email=invitation.email).first()
+    return user if user is not None and joining.account_signs_in(user) else None
+
+
+def _pending_invitation(raw_token: str) -> Invitation:
+    invitation = invitation_for_token(raw_token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.state != Invitation.State.PENDING:
+        raise ValidationError(_("This invitation has already been used."))
+    return invitation
+
+
+def _invitation_used(invitation: Invitation, *, by: User) -> None:
+    invitation.state = Invitation.State.ACCEPTED
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["state", "accepted_at"])
+    audit_record(
+        actor=by, action="member.join", target=invitation, unit=invitation.unit
+    )
+
+
+@transaction.atomic
+def invitation_accept_signed_in(*, raw_token: str, user: User) -> Membership:
+    """The invited person, signed in to their existing account (password and second
+    factor, as every sign-in), accepts: their membership opens in the cell."""
+    invitation = _pending_invitation(raw_token)
+    if invitation.email != (user.email or "").strip().lower():
+        raise PermissionDenied(_("This invitation is for another address."))
+    if membership_current(member=user):
+        raise ValidationError(_("You are already a member."))
+    membership = _open_membership(
+        user=user, unit=invitation.unit, status=invitation.status
+    )
+    _invitation_used(invitation, by=user)
+    return membership
+
+
 @transaction.atomic
 def invitation_accept(*, raw_token: str, password: str, display_name: str) -> User:
     """Create the invited person's account with their password and open their
@@ -443,7 +484,14 @@ def application_decide(
     _mail(
         to=user.email,
         template="application_accepted",
-        context={"user": user, "unit": cell, "link": joining.welcome_link(user)},
+        context={
+            "user": user,
+            "unit": cell,
+            # An account that already signs in keeps its sign-in (second factor).
+            "link": _absolute(reverse("account_login"))
+            if joining.account_signs_in(user)
+            else joining.welcome_link(user),
+        },
     )
     return user
 

@@ -126,3 +126,38 @@ def test_a_new_address_still_chooses_its_password(tree, cell_secretary, client):
     )
     assert response.status_code == 302
     assert "_auth_user_id" in client.session
+
+
+def test_a_join_request_for_an_existing_account_mails_no_password_link(
+    tree, former_with_totp, cell_secretary, django_capture_on_commit_callbacks
+):
+    """The same bypass through a join request: anyone may ask to join under the
+    former member's address; once accepted, the e-mail must not let its reader in."""
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+
+    application = services.application_submit(
+        unit=tree.cell_a1x,
+        email=former_with_totp.email,
+        display_name="Revenant",
+        postcode="69001",
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.application_decide(
+            application=application, accept=True, by=cell_secretary
+        )
+    body = mail.outbox[-1].body
+    assert "/welcome/password/" not in body and "/accounts/login/" in body
+    # A welcome link forged for the account is refused too.
+    key = default_token_generator.make_token(former_with_totp)
+    uid = user_pk_to_url_str(former_with_totp)
+    reader = Client()
+    response = reader.post(
+        f"/welcome/password/{uid}/{key}/",
+        {"password": "a-new-long-password", "password_again": "a-new-long-password"},
+    )
+    assert response.status_code == 410
+    assert "_auth_user_id" not in reader.session
+    former_with_totp.refresh_from_db()
+    assert former_with_totp.check_password(PASSWORD)

@@ -86,14 +86,18 @@ def test_officers_of_units_above_count_and_others_do_not(tree, make_member, memb
     make_member(
         tree.cell_a1y, display_name="Paul Section", roles=[(tree.section_a1, "officer")]
     )
-    make_member(tree.cell_b1x, display_name="Bea Ailleurs", roles=[(tree.fed_b, "officer")])
+    make_member(
+        tree.cell_b1x, display_name="Bea Ailleurs", roles=[(tree.fed_b, "officer")]
+    )
     with pytest.raises(ValidationError):
         services.profile_update(user=member, display_name="Paul Section")
     services.profile_update(user=member, display_name="Bea Ailleurs")
 
 
 def test_the_officer_keeps_their_own_name(secretary):
-    services.profile_update(user=secretary, display_name="Sophie Martin", commune="Lyon")
+    services.profile_update(
+        user=secretary, display_name="Sophie Martin", commune="Lyon"
+    )
 
 
 def test_an_invitation_cannot_be_accepted_under_an_officers_name(
@@ -104,7 +108,9 @@ def test_an_invitation_cannot_be_accepted_under_an_officers_name(
     )
     with pytest.raises(ValidationError) as error:
         services.invitation_accept(
-            raw_token=raw, password="a-long-enough-password", display_name="Sophie Martin"
+            raw_token=raw,
+            password="a-long-enough-password",
+            display_name="Sophie Martin",
         )
     assert "display_name" in error.value.message_dict
 
