@@ -113,6 +113,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         ):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        if not await database_sync_to_async(self._session_lives)(user):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
         self.user = user
         self.user_id = user.pk  # read on every event: not through the lazy user
         self.stream: tuple[str, int | None] | None = None
@@ -422,6 +425,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 return False
         self._load_viewer(user)
         return True
+
+    def _session_lives(self, user) -> bool:
+        """A cached copy of an ended session opens no socket (`organising.sessions`;
+        a bearer token was checked against the database already)."""
+        session = self.scope.get("session")
+        if self.scope.get("auth_token_id") is not None or session is None:
+            return True
+        checker = getattr(session, "still_valid_for", None)
+        return checker is None or checker(user)
 
     def _load_viewer(self, user=None) -> None:
         """The viewer and who is silenced, from the member's row read now (its

@@ -530,3 +530,37 @@ async def test_a_group_left_is_left_by_the_socket(people, post_as, health_group)
     )
     assert await nothing_arrives(alice)
     await alice.disconnect()
+
+
+async def test_a_cached_copy_of_an_ended_session_opens_no_socket(people):
+    from django.core.cache import cache
+
+    from organising import sessions
+
+    def ended_with_copy_left() -> str:
+        key = session_cookie(people.bob)
+        store = sessions.SessionStore(key)
+        store.load()
+        copy = cache.get(sessions.KEY_PREFIX + key)
+        store.delete()
+        cache.set(sessions.KEY_PREFIX + key, copy)  # the delete the cache missed
+        return key
+
+    key = await sync_to_async(ended_with_copy_left)()
+    socket = WebsocketCommunicator(
+        application,
+        "/ws/",
+        headers=[
+            (b"origin", b"http://testserver"),
+            (b"host", b"testserver"),
+            (b"cookie", f"{settings.SESSION_COOKIE_NAME}={key}".encode()),
+        ],
+    )
+    ok, code = await socket.connect()
+    assert not ok
+    assert code == 4401
+
+
+async def test_with_the_cache_down_a_socket_opens(people, redis_down):
+    socket = await connected(people.bob)
+    await socket.disconnect()
