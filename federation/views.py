@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from organising.collation import collated
 from organising.web import show_errors
 
 from . import access, services
@@ -82,7 +83,7 @@ def _officers(user, unit: Unit) -> list | None:
     return list(
         unit.roles.filter(ended_on__isnull=True)
         .select_related("user")
-        .order_by("kind", "user__display_name")
+        .order_by("kind", collated("user__display_name"))
     )
 
 
@@ -163,7 +164,7 @@ def group_detail(request, slug: str):
     # A pending request to join is not membership: the list stays closed to it.
     sees_members = access.can(request.user, "group.members.view", group)
     memberships = group.memberships.select_related("user").order_by(
-        "user__display_name"
+        collated("user__display_name")
     )
     return render(
         request,

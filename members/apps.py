@@ -8,4 +8,10 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from organising.collation import register_on_sqlite
+
+        # Names sort the same on SQLite as with PostgreSQL's ICU collation.
+        connection_created.connect(register_on_sqlite)
         from . import schema, signals  # noqa: F401  (OpenAPI auth; MFA cuts sessions)

@@ -16,6 +16,8 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import CharField, Exists, OuterRef
+from django.db.models.functions import Cast
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -101,9 +103,13 @@ def applications_remind(*, now=None) -> int:
     waiting = Application.objects.filter(
         state=Application.State.PENDING, created_at__lte=reminder_due_before(now)
     ).exclude(
-        pk__in=AuditEntry.objects.filter(action=REMIND_ACTION)
-        .filter(target_type=Application._meta.label_lower)
-        .values("target_id")
+        Exists(
+            AuditEntry.objects.filter(
+                action=REMIND_ACTION,
+                target_type=Application._meta.label_lower,
+                target_id=Cast(OuterRef("pk"), CharField()),
+            )
+        )
     )
     sent = 0
     for pk in waiting.values_list("pk", flat=True)[:500]:
@@ -119,11 +125,14 @@ def application_remind(*, application_id: int) -> int:
         .filter(pk=application_id, state=Application.State.PENDING)
         .first()
     )
-    if application is None or AuditEntry.objects.filter(
-        action=REMIND_ACTION,
-        target_type=Application._meta.label_lower,
-        target_id=str(application.pk),
-    ).exists():
+    if (
+        application is None
+        or AuditEntry.objects.filter(
+            action=REMIND_ACTION,
+            target_type=Application._meta.label_lower,
+            target_id=str(application.pk),
+        ).exists()
+    ):
         return 0
     officers = deciders(application.unit) + deciders(application.unit, above=True)
     audit_record(

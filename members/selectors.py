@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from federation.models import Unit
+from organising.collation import collated
 
 from .models import Application, Membership
 
@@ -50,14 +51,16 @@ def page_by_member_name(
     memberships: QuerySet[Membership], *, after: str | None, size: int = PAGE_SIZE
 ) -> tuple[list[Membership], str | None]:
     """One page of memberships ordered by member name, keyset-paginated on
-    (name, id): the `after` cursor is the previous page's last "name|id"."""
-    rows = memberships.order_by("user__display_name", "user_id")
+    (name, id) in French collation: the `after` cursor is the previous page's last
+    "name|id"."""
+    rows = memberships.annotate(name_key=collated("user__display_name")).order_by(
+        "name_key", "user_id"
+    )
     if after:
         name, _sep, user_id = after.rpartition("|")
         if user_id.isdigit():
             rows = rows.filter(
-                Q(user__display_name__gt=name)
-                | Q(user__display_name=name, user_id__gt=int(user_id))
+                Q(name_key__gt=name) | Q(name_key=name, user_id__gt=int(user_id))
             )
     items = list(rows[: size + 1])
     if len(items) <= size:
