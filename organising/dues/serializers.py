@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from .models import LedgerEntry, Mandate, Method, ReducedRate, Schedule
 from .rates import period_label
+from .services.base import parse_euros
 
 
 class StandingSerializer(serializers.Serializer):
@@ -198,9 +201,15 @@ class BracketDeclareSerializer(serializers.Serializer):
 
 
 class PaymentInSerializer(serializers.Serializer):
-    """`amount_cents` is a whole number of cents: 12.5 is refused, not rounded."""
+    """`amount_cents` is a whole number of cents: 12.5 is refused, not rounded. Or
+    `amount` in euros as written ("12,50", "1 234,56"), read like the form and the
+    import read it. Dues are in euros: any other `currency` is refused."""
 
-    amount_cents = serializers.IntegerField()
+    amount_cents = serializers.IntegerField(required=False)
+    amount = serializers.CharField(
+        max_length=30, required=False, help_text='Euros, e.g. "12,50" (or amount_cents)'
+    )
+    currency = serializers.CharField(max_length=3, required=False, default="EUR")
     paid_on = serializers.DateField()
     method = serializers.ChoiceField(choices=Method.choices)
     periods = serializers.ListField(
@@ -216,6 +225,29 @@ class PaymentInSerializer(serializers.Serializer):
         required=False,
         help_text="Or the Idempotency-Key header. The same key records once.",
     )
+
+    def validate_currency(self, value: str) -> str:
+        if value.upper() != "EUR":
+            raise serializers.ValidationError(
+                _("Dues are paid in euros: the currency must be EUR.")
+            )
+        return "EUR"
+
+    def validate(self, data):
+        if "amount" in data and "amount_cents" in data:
+            raise serializers.ValidationError(
+                {"amount": _("Give amount or amount_cents, not both.")}
+            )
+        if "amount" in data:
+            try:
+                data["amount_cents"] = parse_euros(data.pop("amount"))
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.message_dict) from None
+        if "amount_cents" not in data:
+            raise serializers.ValidationError(
+                {"amount_cents": _("Give the amount (amount_cents or amount).")}
+            )
+        return data
 
 
 class PaymentRecordSerializer(PaymentInSerializer):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -74,39 +75,58 @@ def check_amount(amount_cents, field: str = "amount_cents") -> int:
     return amount_cents
 
 
+# "1234", "1 234", "1.234", "1,234" (thousands), then an optional decimal part of one
+# or two digits after "," or "."; the thousands separator differs from the decimal one.
+AMOUNT = re.compile(
+    r"(?P<sign>[-+]?)(?P<whole>\d{1,3}(?:(?P<sep>[ .,'])\d{3})+|\d+)"
+    r"(?:(?P<point>[.,])(?P<fraction>\d{1,2}))?"
+)
+SPACES = re.compile(r"[\s\u00a0\u202f\u2009]+")
+
+
 def parse_euros(text: str, field: str = "amount") -> int:
-    """Cents from "12", "12.5", "12,50", "1 234,50 €"; refuses fractions of a cent."""
-    cleaned = (
-        (text or "")
-        .replace("\u00a0", "")
-        .replace("\u202f", "")
-        .replace(" ", "")
-        .replace("€", "")
-        .replace("EUR", "")
-        .strip()
-    )
-    if "," in cleaned and "." in cleaned:
-        # 1.234,50 (French thousands) or 1,234.50 (English thousands).
-        if cleaned.rfind(",") > cleaned.rfind("."):
-            cleaned = cleaned.replace(".", "").replace(",", ".")
-        else:
-            cleaned = cleaned.replace(",", "")
-    else:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except (InvalidOperation, ValueError):
+    """Cents from an amount as people and banks write it: "12", "12,5", "12.50",
+    "1 234,56" (a space, no-break or narrow no-break space between thousands),
+    "1.234,56", "1,234.56", with or without "€"/"EUR". Refused with a clear
+    message: exponents ("1e3"), a lone "1.000" or "1,000" (a thousand, or one
+    euro?), fractions of a cent. The one parser of the form, the import and the
+    API."""
+    raw = text if isinstance(text, str) else str(text or "")
+    cleaned = raw.strip()
+    for unit in ("€", "EUR", "eur", "Eur"):
+        cleaned = cleaned.removesuffix(unit).removeprefix(unit).strip()
+    cleaned = SPACES.sub(" ", cleaned)
+    if re.search(r"\d\s*[eE]\s*[-+]?\d", cleaned):
         raise ValidationError(
-            {field: _("%(v)s is not an amount.") % {"v": text}}
-        ) from None
-    if not value.is_finite():
-        raise ValidationError({field: _("%(v)s is not an amount.") % {"v": text}})
-    cents = value * 100
-    if cents != cents.to_integral_value():
-        raise ValidationError(
-            {field: _("%(v)s has a fraction of a cent.") % {"v": text}}
+            {
+                field: _("%(v)s: write the amount in figures, without an exponent.")
+                % {"v": raw}
+            }
         )
-    return int(cents)
+    if re.fullmatch(r"[-+]?\d+[.,]\d{4,}", cleaned):
+        raise ValidationError(
+            {field: _("%(v)s has a fraction of a cent.") % {"v": raw}}
+        )
+    found = AMOUNT.fullmatch(cleaned)
+    if found is None or (
+        found["sep"] and found["point"] and found["sep"] == found["point"]
+    ):
+        raise ValidationError({field: _("%(v)s is not an amount.") % {"v": raw}})
+    whole, sep = found["whole"], found["sep"]
+    if sep in (".", ",") and not found["point"] and whole.count(sep) == 1:
+        raise ValidationError(
+            {
+                field: _(
+                    "%(v)s is ambiguous: write 1000 or 1 000 for a thousand euros, "
+                    "1,00 for one euro."
+                )
+                % {"v": raw}
+            }
+        )
+    digits = whole.replace(sep or "", "")
+    fraction = (found["fraction"] or "").ljust(2, "0")
+    cents = int(digits) * 100 + int(fraction or 0)
+    return -cents if found["sign"] == "-" else cents
 
 
 def cents_str(cents: int) -> str:

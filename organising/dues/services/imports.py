@@ -37,6 +37,7 @@ from .base import (
 )
 from .ledger import (
     CHUNK,
+    PaymentFacts,
     balances_refresh,
     outstanding_by_period,
     payment_plan,
@@ -304,7 +305,7 @@ def import_create(
         created_by=by,
     )
     lines: list[ImportLine] = []
-    seen: Counter = Counter()
+    first_seen: dict[tuple, int] = {}
     for number, row in enumerate(rows, start=2):
         raw = {
             header[i].strip() or f"col{i + 1}": value
@@ -347,11 +348,21 @@ def import_create(
             continue
         line.member_id = member_id
         identity = (member_id, line.paid_on, line.amount_cents, _plain(line.reference))
-        seen[identity] += 1
         line.idempotency_key = _line_key(
-            member_id, line.paid_on, line.amount_cents, line.reference, seen[identity]
+            member_id, line.paid_on, line.amount_cents, line.reference, 1
         )
+        if identity in first_seen:
+            # The same payment twice in one file is far likelier a copy than two
+            # payments: shown, not recorded (a second real one is recorded by hand).
+            line.status = ImportLine.Status.DUPLICATE
+            line.message = str(
+                _("Identical to line %(n)s of this file: not recorded twice.")
+                % {"n": first_seen[identity]}
+            )
+            continue
+        first_seen[identity] = number
         line.status = ImportLine.Status.MATCHED
+    _check_against_ledger(lines, schedules)
     _mark_duplicates(lines)
     ImportLine.objects.bulk_create(lines, batch_size=CHUNK)
     batch.counts = _counts(lines)
@@ -364,6 +375,30 @@ def import_create(
         data={"filename": batch.filename, **batch.counts},
     )
     return batch
+
+
+def _check_against_ledger(lines: list[ImportLine], schedules) -> None:
+    """The rules a recorded payment follows (dates, closed years, the yearly
+    ceiling), checked at the preview so that confirming does not stumble on them."""
+    matched = [line for line in lines if line.status == ImportLine.Status.MATCHED]
+    facts = PaymentFacts.load({line.member_id for line in matched})
+    for line in matched:
+        try:
+            facts.check(
+                member_id=line.member_id,
+                paid_on=line.paid_on,
+                amount_cents=line.amount_cents,
+                schedules=schedules,
+            )
+        except ValidationError as error:
+            line.status = ImportLine.Status.INVALID
+            line.message = "; ".join(error.messages)[:300]
+            continue
+        facts.add(
+            member_id=line.member_id,
+            paid_on=line.paid_on,
+            amount_cents=line.amount_cents,
+        )
 
 
 def _mark_duplicates(lines: list[ImportLine]) -> None:
@@ -492,24 +527,19 @@ def _record_lines_bulk(lines: list[ImportLine], homes: dict[int, int], by) -> in
         {line.member_id for line in lines if not line.periods}
     )
     plans = []
+    facts = PaymentFacts.load({line.member_id for line in lines})
     for line in lines:
         member = User(pk=line.member_id)
         membership = Membership(user_id=line.member_id, unit_id=homes[line.member_id])
-        plan = payment_plan(
-            member=member,
-            membership=membership,
-            amount_cents=line.amount_cents,
-            paid_on=line.paid_on,
-            method=line.method,
-            idempotency_key=line.idempotency_key,
-            periods=[date.fromisoformat(p) for p in line.periods] or None,
-            reference=line.reference,
-            note=_("Imported line %(n)s") % {"n": line.line_number},
-            source=Source.IMPORT,
-            schedules=schedules,
-            outstanding=outstanding.setdefault(line.member_id, []),
-        )
-        plans.append(plan)
+        try:
+            plans.append(
+                _line_plan(line, member, membership, schedules, outstanding, facts)
+            )
+        except ValidationError as error:
+            raise ValidationError(
+                _("Line %(n)s: %(error)s")
+                % {"n": line.line_number, "error": " ".join(error.messages)}
+            ) from None
     entries = [plan.entry(by) for plan in plans]
     LedgerEntry.objects.bulk_create(entries, batch_size=CHUNK)
     ledger_lines = [
@@ -522,6 +552,24 @@ def _record_lines_bulk(lines: list[ImportLine], homes: dict[int, int], by) -> in
     for line in lines:
         line.status = ImportLine.Status.RECORDED
     return len(plans)
+
+
+def _line_plan(line, member, membership, schedules, outstanding, facts):
+    return payment_plan(
+        member=member,
+        membership=membership,
+        amount_cents=line.amount_cents,
+        paid_on=line.paid_on,
+        method=line.method,
+        idempotency_key=line.idempotency_key,
+        periods=[date.fromisoformat(p) for p in line.periods] or None,
+        reference=line.reference,
+        note=_("Imported line %(n)s") % {"n": line.line_number},
+        source=Source.IMPORT,
+        schedules=schedules,
+        outstanding=outstanding.setdefault(line.member_id, []),
+        facts=facts,
+    )
 
 
 def _record_lines_one_by_one(lines: list[ImportLine], by) -> int:

@@ -291,3 +291,78 @@ def test_unit_members_with_standing(tree, schedule, treasurer, member, api_as):
 
 def test_anonymous_gets_401(client):
     assert client.get(f"{API}/me/").status_code in (401, 403)
+
+
+# --- One amount parser, euros only (issue 17) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "cents"),
+    [
+        ("12,50", 1250),
+        ("12.50", 1250),
+        ("12,5", 1250),
+        ("1 234,56", 123456),
+        ("1\u00a0234,56", 123456),
+        ("1\u202f234,56", 123456),
+        ("1.234,56", 123456),
+        ("1,234.56", 123456),
+        ("7,50 €", 750),
+        ("1 000", 100000),
+    ],
+)
+def test_amounts_are_read_as_people_write_them(text, cents):
+    assert services.parse_euros(text) == cents
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1e3", "exponent"),
+        ("1E3", "exponent"),
+        ("1.000", "ambiguous"),
+        ("1,000", "ambiguous"),
+        ("12,3456", "fraction of a cent"),
+        ("douze", "not an amount"),
+    ],
+)
+def test_exponents_and_ambiguous_thousands_are_refused(text, message):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match=message):
+        services.parse_euros(text)
+
+
+def test_api_reads_amounts_with_the_same_parser(schedule, treasurer, member, api_as):
+    client = api_as(treasurer)
+    data = payment(member, idempotency_key="a1")
+    del data["amount_cents"]
+    ok = client.post(f"{API}/payments/", {**data, "amount": "12,50"}, format="json")
+    assert ok.status_code == 201 and ok.json()["amount_cents"] == 1250
+    for bad in ("1e3", "1.000"):
+        refused = client.post(
+            f"{API}/payments/",
+            {**data, "amount": bad, "idempotency_key": bad},
+            format="json",
+        )
+        assert refused.status_code == 400 and "amount" in refused.json()
+
+
+@pytest.mark.parametrize("currency", ["USD", "GBP", "euro"])
+def test_api_refuses_any_currency_but_eur(
+    schedule, treasurer, member, api_as, currency
+):
+    response = api_as(treasurer).post(
+        f"{API}/payments/",
+        payment(member, idempotency_key="c", currency=currency),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "currency" in response.json()
+    assert not LedgerEntry.objects.filter(kind=Kind.PAYMENT).exists()
+    eur = api_as(treasurer).post(
+        f"{API}/payments/",
+        payment(member, idempotency_key="e", currency="EUR"),
+        format="json",
+    )
+    assert eur.status_code == 201

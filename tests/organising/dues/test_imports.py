@@ -64,7 +64,7 @@ def test_lines_are_matched_by_email_reference_or_name_and_reported_otherwise(
     assert batch.counts["matched_cents"] == 1250 + 1000 + 800
     # Nothing reaches the ledger before the treasurer confirms.
     assert not LedgerEntry.objects.filter(kind=Kind.PAYMENT).exists()
-    assert "fraction of a cent" in batch.lines.get(line_number=7).message
+    assert "ambiguous" in batch.lines.get(line_number=7).message
 
 
 def test_confirming_records_each_ready_line_once(tree, schedule, treasurer, people):
@@ -83,13 +83,16 @@ def test_confirming_records_each_ready_line_once(tree, schedule, treasurer, peop
     assert LedgerEntry.objects.filter(kind=Kind.PAYMENT).count() == 1
 
 
-def test_two_identical_payments_in_one_file_are_both_recorded(
+def test_identical_lines_in_one_file_are_flagged_and_recorded_once(
     tree, schedule, treasurer, people
 ):
     line = f"ana@example.org;5,00;{TODAY.isoformat()}\n"
     batch = upload(tree.cell_a1x, treasurer, "email;montant;date\n" + line + line)
+    second = batch.lines.get(line_number=3)
+    assert second.status == ImportLine.Status.DUPLICATE
+    assert "line 2" in second.message
     services.import_confirm(batch=batch, by=treasurer)
-    assert LedgerEntry.objects.filter(kind=Kind.PAYMENT).count() == 2
+    assert LedgerEntry.objects.filter(kind=Kind.PAYMENT).count() == 1
 
 
 def test_stated_periods_are_used(tree, schedule, treasurer, people):
@@ -152,3 +155,30 @@ def test_member_who_left_between_preview_and_confirmation_is_not_recorded(
     services.import_confirm(batch=batch, by=treasurer)
     assert not LedgerEntry.objects.filter(kind=Kind.PAYMENT).exists()
     assert batch.lines.get().status == ImportLine.Status.UNMATCHED
+
+
+def test_a_line_failing_at_confirm_is_named(
+    tree, schedule, treasurer, people, settings
+):
+    """A rule that changed between the preview and the confirmation (here the
+    yearly ceiling) blocks the import with an error naming the line."""
+    text = (
+        "email,amount,date\n"
+        f"ana@example.org,12.00,{TODAY.isoformat()}\n"
+        f"ana@example.org,13.00,{TODAY.isoformat()}\n"
+    )
+    batch = upload(tree.cell_a1x, treasurer, text)
+    settings.DUES_YEARLY_CEILING_CENTS = 2000
+    with pytest.raises(ValidationError, match="Line 3"):
+        services.import_confirm(batch=batch, by=treasurer)
+    assert not LedgerEntry.objects.filter(kind=Kind.PAYMENT).exists()
+
+
+def test_the_preview_applies_the_ledgers_rules(tree, schedule, treasurer, people):
+    text = f"email,amount,date\nana@example.org,7000,{TODAY.isoformat()}\n" + (
+        f"ana@example.org,600,{TODAY.isoformat()}\n"
+    )
+    batch = upload(tree.cell_a1x, treasurer, text)
+    assert batch.lines.get(line_number=2).status == ImportLine.Status.MATCHED
+    over = batch.lines.get(line_number=3)
+    assert over.status == ImportLine.Status.INVALID and "7500" in over.message

@@ -75,7 +75,7 @@ def test_declared_payment_with_a_fraction_of_a_cent_is_refused(
         reverse("dues:declare"),
         {
             "idempotency_key": "k",
-            "amount": "15,005",
+            "amount": "15,0055",
             "paid_on": TODAY,
             "method": "cash",
         },
@@ -148,7 +148,10 @@ def test_treasurer_records_a_payment_and_the_standing_changes(
     [
         ("0", "more than zero"),
         ("-5", "more than zero"),
-        ("3,333", "fraction of a cent"),
+        ("3,3333", "fraction of a cent"),
+        ("3,333", "ambiguous"),
+        ("1e3", "exponent"),
+        ("1.000", "ambiguous"),
     ],
 )
 def test_record_refuses_bad_amounts(
