@@ -15,7 +15,7 @@ import time
 from django.core.cache import cache as _default_cache
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from django.core.signals import request_started
+from django.core.signals import request_started, setting_changed
 from django.db import connection
 
 logger = logging.getLogger(__name__)
@@ -43,8 +43,14 @@ def _request_started(**kwargs) -> None:
     _state.down_until = 0.0  # each request tries the cache again, once
 
 
+def _settings_changed(setting, **kwargs) -> None:
+    if setting == "CACHES":  # tests point the cache elsewhere: try the new one
+        _state.down_until = 0.0
+
+
 def connect() -> None:
     request_started.connect(_request_started, dispatch_uid="organising.cached")
+    setting_changed.connect(_settings_changed, dispatch_uid="organising.cached")
 
 
 def in_transaction() -> bool:
