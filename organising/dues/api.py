@@ -458,7 +458,7 @@ class ImportConfirm(APIView):
 
     @extend_schema(request=None, responses=ImportSerializer)
     def post(self, request, pk: int):
-        batch = services.import_confirm(
+        batch = services.import_confirm_start(
             batch=kept_or_404(request, Import, pk=pk), by=request.user
         )
         return Response(_import_data(request, batch))

@@ -769,11 +769,35 @@ class Import(models.Model):
         CONFIRMED = "confirmed", _("recorded")
         CANCELLED = "cancelled", _("cancelled")
 
+    class Job(models.TextChoices):
+        """A large file's preview or confirmation runs as a background job."""
+
+        NONE = "", _("none")
+        QUEUED = "queued", _("waiting")
+        RUNNING = "running", _("in progress")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     filename = models.CharField(max_length=200)
     sha256 = models.CharField(max_length=64)
     state = models.CharField(max_length=10, choices=State, default=State.PREVIEW)
     counts = models.JSONField(default=dict)
+    encoding = models.CharField(max_length=10, default="utf-8")
+    # The uploaded file, kept only until its background preview has run.
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    job_state = models.CharField(max_length=8, choices=Job, default="", blank=True)
+    job_kind = models.CharField(max_length=8, blank=True)  # preview or confirm
+    job_progress = models.PositiveIntegerField(default=0)
+    job_total = models.PositiveIntegerField(default=0)
+    job_error = models.CharField(max_length=300, blank=True)
+    job_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -787,6 +811,10 @@ class Import(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def job_running(self) -> bool:
+        return self.job_state in (self.Job.QUEUED, self.Job.RUNNING)
 
 
 class ImportLine(models.Model):

@@ -295,6 +295,13 @@ class ImportSerializer(serializers.Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
     created_at = serializers.DateTimeField()
     confirmed_at = serializers.DateTimeField(allow_null=True)
+    job_state = serializers.CharField(
+        help_text="A large file's background job: queued, running, done, failed"
+    )
+    job_kind = serializers.CharField(help_text="preview or confirm")
+    job_progress = serializers.IntegerField()
+    job_total = serializers.IntegerField()
+    job_error = serializers.CharField()
     lines = serializers.SerializerMethodField()
 
     def get_lines(self, batch) -> list[dict]:

@@ -9,6 +9,7 @@ from .services import (
     reminders_send,
     treasurer_summaries_send,
 )
+from .services.imports import import_confirm_run, import_preview_run
 
 
 @shared_task(name="organising.dues.tasks.charges_issue_task")
@@ -33,3 +34,15 @@ def treasurer_summaries_task() -> int:
 def debits_collect_task() -> int:
     """Record the direct debits whose collection date has come."""
     return debits_collect()
+
+
+@shared_task(name="organising.dues.tasks.import_preview_task")
+def import_preview_task(batch_id: int) -> None:
+    """Preview a large import (its page shows the progress)."""
+    import_preview_run(batch_id=batch_id)
+
+
+@shared_task(name="organising.dues.tasks.import_confirm_task")
+def import_confirm_task(batch_id: int) -> None:
+    """Record a large import's ready lines."""
+    import_confirm_run(batch_id=batch_id)

@@ -41,6 +41,7 @@ urlpatterns = [
     ),
     path("imports/<int:pk>/", imports.import_detail, name="import_detail"),
     path("imports/<int:pk>/confirm/", imports.import_confirm, name="import_confirm"),
+    path("imports/<int:pk>/job/", imports.import_job, name="import_job"),
     path("imports/<int:pk>/cancel/", imports.import_cancel, name="import_cancel"),
     path("direct-debit/<int:pk>/", sepa.sepa_batch, name="sepa_batch"),
     path("direct-debit/<int:pk>.xml", sepa.sepa_xml, name="sepa_xml"),

@@ -8,7 +8,13 @@ from .declared import (
     declared_payment_create,
     declared_payment_reject,
 )
-from .imports import import_cancel, import_confirm, import_create, member_reference
+from .imports import (
+    import_cancel,
+    import_confirm,
+    import_confirm_start,
+    import_create,
+    member_reference,
+)
 from .ledger import (
     Recorded,
     balances_refresh,
@@ -58,6 +64,7 @@ __all__ = [
     "expected_cents",
     "import_cancel",
     "import_confirm",
+    "import_confirm_start",
     "import_create",
     "mandate_create",
     "mandate_revoke",

@@ -13,7 +13,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from datetime import date, datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -242,8 +242,41 @@ def import_create(
     *, unit: Unit, by, filename: str, content: bytes, encoding: str = "utf-8"
 ) -> Import:
     """Read a CSV file and prepare its preview: each line matched, invalid or already
-    recorded. Nothing is recorded until `import_confirm`."""
+    recorded. Nothing is recorded until `import_confirm`. A large file (over
+    DUES_IMPORT_BACKGROUND_LINES lines) is previewed by a background job: the
+    import comes back queued, its page follows the job's progress."""
     access.require(by, "dues.manage", unit)
+    header, columns, rows = _read_csv(content, encoding)
+    batch = Import.objects.create(
+        unit=unit,
+        filename=(filename or "import.csv")[:200],
+        sha256=hashlib.sha256(content).hexdigest(),
+        created_by=by,
+        encoding=encoding,
+    )
+    if len(rows) > setting("DUES_IMPORT_BACKGROUND_LINES", 2000):
+        batch.content = content
+        batch.job_state = Import.Job.QUEUED
+        batch.job_kind = "preview"
+        batch.job_total = len(rows)
+        batch.job_by = by
+        batch.save()
+        _enqueue("import_preview_task", batch.pk)
+        return batch
+    _fill_preview(batch, header, columns, rows, by)
+    return batch
+
+
+def _enqueue(task_name: str, batch_id: int) -> None:
+    from .. import tasks
+
+    task = getattr(tasks, task_name)
+    transaction.on_commit(lambda: task.delay(batch_id))
+
+
+def _read_csv(content: bytes, encoding: str) -> tuple[list[str], dict, list[list]]:
+    """The header, the columns found in it and the non-empty rows, or a
+    ValidationError naming `file`."""
     if len(content) > setting("DUES_IMPORT_MAX_BYTES", 5 * 1024 * 1024):
         raise ValidationError({"file": _("The file is too large (5 MB at most).")})
     text = _decode(content, encoding)
@@ -283,6 +316,14 @@ def import_create(
         )
     if not rows:
         raise ValidationError({"file": _("The file has no line under its header.")})
+    return header, columns, rows
+
+
+def _fill_preview(batch: Import, header, columns, rows, by, progress=None) -> None:
+    """Match and check every row, then write the lines (in one transaction). Reads
+    only until then, so that a background job's `progress(n)` is seen while it
+    runs."""
+    unit = batch.unit
 
     def cell(row: list[str], field: str) -> str:
         index = columns.get(field)
@@ -298,15 +339,11 @@ def import_create(
     need_names = "name" in columns
     matcher = _Matcher(unit, emails, refs, need_names)
     schedules = load_schedules()
-    batch = Import.objects.create(
-        unit=unit,
-        filename=(filename or "import.csv")[:200],
-        sha256=hashlib.sha256(content).hexdigest(),
-        created_by=by,
-    )
     lines: list[ImportLine] = []
     first_seen: dict[tuple, int] = {}
     for number, row in enumerate(rows, start=2):
+        if progress is not None and number % CHUNK == 0:
+            progress(number - 2)
         raw = {
             header[i].strip() or f"col{i + 1}": value
             for i, value in enumerate(row)
@@ -364,17 +401,95 @@ def import_create(
         line.status = ImportLine.Status.MATCHED
     _check_against_ledger(lines, schedules)
     _mark_duplicates(lines)
-    ImportLine.objects.bulk_create(lines, batch_size=CHUNK)
-    batch.counts = _counts(lines)
-    batch.save(update_fields=["counts"])
-    audit_record(
-        actor=by,
-        action="dues.import_create",
-        target=batch,
-        unit=unit,
-        data={"filename": batch.filename, **batch.counts},
+    with transaction.atomic():
+        ImportLine.objects.filter(batch=batch).delete()  # a job run again
+        ImportLine.objects.bulk_create(lines, batch_size=CHUNK)
+        batch.counts = _counts(lines)
+        batch.save(update_fields=["counts"])
+        audit_record(
+            actor=by,
+            action="dues.import_create",
+            target=batch,
+            unit=unit,
+            data={"filename": batch.filename, **batch.counts},
+        )
+
+
+def _claim(batch_id: int, kind: str) -> Import | None:
+    """The import if this run takes its queued job (a second worker, or the same
+    task delivered twice, finds it taken and does nothing)."""
+    taken = Import.objects.filter(
+        pk=batch_id, job_state=Import.Job.QUEUED, job_kind=kind
+    ).update(job_state=Import.Job.RUNNING, job_progress=0)
+    if not taken:
+        return None
+    return Import.objects.select_related("unit", "job_by").get(pk=batch_id)
+
+
+def _finish(batch_id: int, *, error: str = "", **fields) -> None:
+    Import.objects.filter(pk=batch_id).update(
+        job_state=Import.Job.FAILED if error else Import.Job.DONE,
+        job_error=error[:300],
+        **fields,
     )
+
+
+def import_preview_run(*, batch_id: int) -> None:
+    """The background job of a large file's preview (run by a Celery worker)."""
+    batch = _claim(batch_id, "preview")
+    if batch is None:
+        return
+
+    def progress(done: int) -> None:
+        Import.objects.filter(pk=batch_id).update(job_progress=done)
+
+    try:
+        header, columns, rows = _read_csv(bytes(batch.content), batch.encoding)
+        _fill_preview(batch, header, columns, rows, batch.job_by, progress)
+    except ValidationError as error:
+        _finish(batch_id, error=" ".join(error.messages))
+        return
+    _finish(batch_id, job_progress=len(rows), content=None)
+
+
+def import_confirm_start(*, batch: Import, by) -> Import:
+    """Confirm now, or for a large import (over DUES_IMPORT_BACKGROUND_LINES ready
+    lines) queue the confirmation as a background job."""
+    access.require(by, "dues.manage", batch.unit)
+    ready = batch.lines.filter(status=ImportLine.Status.MATCHED).count()
+    if ready <= setting("DUES_IMPORT_BACKGROUND_LINES", 2000):
+        return import_confirm(batch=batch, by=by)
+    with transaction.atomic():
+        queued = (
+            Import.objects.filter(pk=batch.pk, state=Import.State.PREVIEW)
+            .exclude(job_state__in=[Import.Job.QUEUED, Import.Job.RUNNING])
+            .update(
+                job_state=Import.Job.QUEUED,
+                job_kind="confirm",
+                job_by=by,
+                job_total=ready,
+                job_progress=0,
+                job_error="",
+            )
+        )
+        if queued:
+            _enqueue("import_confirm_task", batch.pk)
+    batch.refresh_from_db()
     return batch
+
+
+def import_confirm_run(*, batch_id: int) -> None:
+    """The background job of a large import's confirmation: all lines or none (one
+    transaction), then done, or failed with the error naming the line."""
+    batch = _claim(batch_id, "confirm")
+    if batch is None:
+        return
+    try:
+        confirmed = import_confirm(batch=batch, by=batch.job_by)
+    except (ValidationError, PermissionDenied) as error:
+        _finish(batch_id, error=" ".join(getattr(error, "messages", [str(error)])))
+        return
+    _finish(batch_id, job_progress=confirmed.counts.get("recorded_now", 0))
 
 
 def _check_against_ledger(lines: list[ImportLine], schedules) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -66,13 +67,28 @@ def import_detail(request, pk: int):
 def import_confirm(request, pk: int):
     batch = _import_for(request, pk)
     try:
-        batch = services.import_confirm(batch=batch, by=request.user)
+        batch = services.import_confirm_start(batch=batch, by=request.user)
     except ValidationError as error:
         messages.error(request, error_text(error))
     else:
-        recorded = batch.counts.get("recorded_now", 0)
-        messages.success(request, _("%(n)s payments recorded.") % {"n": recorded})
+        if batch.job_running:
+            messages.info(request, _("The payments are being recorded."))
+        else:
+            recorded = batch.counts.get("recorded_now", 0)
+            messages.success(request, _("%(n)s payments recorded.") % {"n": recorded})
     return redirect("dues:import_detail", pk=batch.pk)
+
+
+@login_required
+def import_job(request, pk: int):
+    """The progress of the import's background job (polled by htmx); once it is
+    over, the page reloads to show the result."""
+    batch = _import_for(request, pk)
+    if batch.job_running:
+        return render(request, "dues/_import_job.html", {"batch": batch})
+    response = HttpResponse(status=200)
+    response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required

@@ -182,3 +182,71 @@ def test_the_preview_applies_the_ledgers_rules(tree, schedule, treasurer, people
     assert batch.lines.get(line_number=2).status == ImportLine.Status.MATCHED
     over = batch.lines.get(line_number=3)
     assert over.status == ImportLine.Status.INVALID and "7500" in over.message
+
+
+def test_a_large_import_runs_as_a_background_job_with_progress(
+    tree,
+    schedule,
+    treasurer,
+    people,
+    settings,
+    client_as,
+    django_capture_on_commit_callbacks,
+):
+    """Over DUES_IMPORT_BACKGROUND_LINES lines, the preview and the confirmation
+    are Celery jobs; the page polls the job's progress (htmx) and reloads when it
+    is over."""
+    from django.urls import reverse
+
+    settings.DUES_IMPORT_BACKGROUND_LINES = 3
+    rows = "".join(
+        f"ana@example.org,{10 + i}.00,{TODAY.isoformat()}\n" for i in range(5)
+    )
+    client = client_as(treasurer)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        batch = services.import_create(
+            unit=tree.cell_a1x,
+            by=treasurer,
+            filename="big.csv",
+            content=("email,amount,date\n" + rows).encode(),
+        )
+    assert batch.job_state == Import.Job.QUEUED and not batch.lines.exists()
+    page = client.get(reverse("dues:import_detail", args=[batch.pk]))
+    html = page.content.decode()
+    assert "<progress" in html and 'hx-trigger="every 1s"' in html
+    poll = client.get(reverse("dues:import_job", args=[batch.pk]))
+    assert "<progress" in poll.content.decode() and "HX-Refresh" not in poll
+    for callback in queued:
+        callback()  # the worker runs the job (tasks run inline in the tests)
+    batch.refresh_from_db()
+    assert batch.job_state == Import.Job.DONE and batch.job_progress == 5
+    assert batch.lines.filter(status=ImportLine.Status.MATCHED).count() == 5
+    assert batch.content is None
+    done = client.get(reverse("dues:import_job", args=[batch.pk]))
+    assert done["HX-Refresh"] == "true"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("dues:import_confirm", args=[batch.pk]))
+    assert response.status_code == 302
+    batch.refresh_from_db()
+    assert batch.state == Import.State.CONFIRMED and batch.job_state == "done"
+    assert LedgerEntry.objects.filter(kind=Kind.PAYMENT).count() == 5
+
+
+def test_a_background_confirmation_that_fails_names_the_line(
+    tree, schedule, treasurer, people, settings, django_capture_on_commit_callbacks
+):
+    settings.DUES_IMPORT_BACKGROUND_LINES = 1
+    text = (
+        "email,amount,date\n"
+        f"ana@example.org,12.00,{TODAY.isoformat()}\n"
+        f"ana@example.org,13.00,{TODAY.isoformat()}\n"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = upload(tree.cell_a1x, treasurer, text)
+    settings.DUES_YEARLY_CEILING_CENTS = 2000
+    with django_capture_on_commit_callbacks(execute=True):
+        services.import_confirm_start(batch=batch, by=treasurer)
+    batch.refresh_from_db()
+    assert batch.job_state == Import.Job.FAILED and "Line 3" in batch.job_error
+    assert batch.state == Import.State.PREVIEW
+    assert not LedgerEntry.objects.filter(kind=Kind.PAYMENT).exists()
