@@ -46,6 +46,7 @@ OCCURRENCE = OpenApiParameter(
     "occurrence", str, description="An occurrence's key (default: the next one)"
 )
 MAX_EVENTS = 500
+MAX_OCCURRENCES = 500
 
 
 def _moment(raw: str | None, name: str) -> datetime | None:
@@ -189,7 +190,8 @@ class OccurrenceList(APIView):
 
     @extend_schema(parameters=RANGE, responses=OccurrenceSerializer(many=True))
     def get(self, request):
-        """Occurrences in the range, recurrences expanded, with my answer and counts."""
+        """Occurrences in the range (the first 500), recurrences expanded, with my
+        answer and the counts."""
         found = _range(request)
         result = selectors.agenda(
             request.user,
@@ -198,7 +200,11 @@ class OccurrenceList(APIView):
             end=found["end"],
             kind=found["kind"],
             unit=found["unit"],
+            load=False,
         )
+        # Bounded: the first MAX_OCCURRENCES; ask again from the last one's start.
+        result.occurrences = result.occurrences[:MAX_OCCURRENCES]
+        result.load(result.occurrences)
         return Response(OccurrenceSerializer(result.items, many=True).data)
 
 

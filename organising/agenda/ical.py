@@ -11,6 +11,7 @@ the agenda) or rejected with the reason.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from icalendar import Event as VEvent
 from federation import access
 from federation.models import Unit
 from organising.audit.services import audit_record
+from organising.cached import cache, guarded, in_transaction
 
 from . import recurrence, services
 from .models import DEFAULT_TIMEZONE, Event, OccurrenceException
@@ -108,6 +110,68 @@ def calendar_of(events, *, name: str) -> bytes:
         add_event(calendar, event)
     calendar.add_missing_timezones()
     return calendar.to_ical()
+
+
+# --- Feeds: each event's VEVENT text kept under its own version -------------------
+#
+# A feed of a year holds thousands of events; building each VEVENT with icalendar
+# costs about a millisecond. The text of an event's components is kept in the cache
+# under the event's primary key and `updated_at` (read with the event in the same
+# query, and moved by every write to the event or its exceptions), so a stale or
+# missing entry can only be a miss.
+
+VEVENT_TTL = 7 * 24 * 3600
+
+
+def _vevent_key(event: Event) -> str:
+    return f"agenda:vevent:{event.pk}:{event.updated_at.timestamp():.6f}"
+
+
+@guarded(default={})
+def _kept(keys: list[str]) -> dict:
+    return cache().get_many(keys)
+
+
+@guarded()
+def _keep(texts: dict) -> None:
+    if not in_transaction():
+        cache().set_many(texts, VEVENT_TTL)
+
+
+def _components_text(event: Event) -> bytes:
+    calendar = Calendar()
+    add_event(calendar, event)
+    return b"".join(component.to_ical() for component in calendar.subcomponents)
+
+
+def feed_of(events, *, name: str) -> bytes:
+    """The VCALENDAR of `events` (their exceptions prefetched), each event's text
+    from the cache when its version is there."""
+    events = list(events)
+    keys = {_vevent_key(event): event for event in events}
+    found = _kept(list(keys))
+    missing = {key: _components_text(e) for key, e in keys.items() if key not in found}
+    if missing:
+        _keep(missing)
+    head = Calendar()
+    head.add("prodid", "-//Maillage//Agenda//FR")
+    head.add("version", "2.0")
+    head.add("calscale", "GREGORIAN")
+    head.add("x-wr-calname", name)
+    for zone_name in sorted({event.timezone for event in events}):
+        head.add_component(_timezone(zone_name))
+    text = head.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    body = b"".join(found.get(key) or missing[key] for key in keys)
+    return text[: -len(end)] + body + end
+
+
+@functools.cache
+def _timezone(name: str):
+    """The VTIMEZONE of a zone (its transitions over the years feeds cover)."""
+    from icalendar import Timezone
+
+    return Timezone.from_tzinfo(ZoneInfo(name), first_date=date(2000, 1, 1))
 
 
 def feed_events(events):

@@ -79,6 +79,20 @@ class Agenda:
     answers: dict = field(default_factory=dict)  # (event pk, original start) -> Rsvp
     counts: dict = field(default_factory=dict)  # (event pk, original start) -> dict
 
+    def load(self, occurrences, *, with_counts: bool = True) -> None:
+        """Read the member's answers and the counts of these occurrences."""
+        if not occurrences:
+            return
+        event_ids = {o.event.pk for o in occurrences}
+        starts = {o.original_start for o in occurrences}
+        if self.user.is_authenticated:
+            for rsvp in Rsvp.objects.filter(
+                user=self.user, event_id__in=event_ids, occurrence_start__in=starts
+            ):
+                self.answers[(rsvp.event_id, rsvp.occurrence_start)] = rsvp
+        if with_counts:
+            self.counts.update(answer_counts(event_ids, starts))
+
     def item(self, occurrence) -> Item:
         key = (occurrence.event.pk, occurrence.original_start)
         return Item(
@@ -92,10 +106,10 @@ class Agenda:
     def items(self) -> list[Item]:
         return [self.item(occurrence) for occurrence in self.occurrences]
 
-    def by_day(self, tz) -> dict[date, list[Item]]:
-        days: dict[date, list[Item]] = defaultdict(list)
-        for item in self.items:
-            days[item.occurrence.start.astimezone(tz).date()].append(item)
+    def by_day(self, tz) -> dict[date, list[recurrence.Occurrence]]:
+        days: dict[date, list] = defaultdict(list)
+        for occurrence in self.occurrences:
+            days[occurrence.start.astimezone(tz).date()].append(occurrence)
         return days
 
 
@@ -117,10 +131,13 @@ def agenda(
     end: datetime,
     kind: str | None = None,
     unit: Unit | None = None,
+    load: bool = True,
     with_counts: bool = True,
 ) -> Agenda:
     """The occurrences of `events` in [start, end), filtered by kind and by the unit
-    whose agenda holds them (that unit and below)."""
+    whose agenda holds them (that unit and below). With `load`, the member's answers
+    and the counts of every occurrence are read too; a page that shows only some of
+    them calls `Agenda.load` with those (two queries either way)."""
     end = min(end, start + MAX_RANGE)
     events = _in_range(events, start, end)
     if kind:
@@ -132,17 +149,8 @@ def agenda(
         )
     occurrences = recurrence.expand(events, start, end)
     result = Agenda(user=user, start=start, end=end, occurrences=occurrences)
-    if not occurrences:
-        return result
-    event_ids = {o.event.pk for o in occurrences}
-    starts = {o.original_start for o in occurrences}
-    if user.is_authenticated:
-        for rsvp in Rsvp.objects.filter(
-            user=user, event_id__in=event_ids, occurrence_start__in=starts
-        ):
-            result.answers[(rsvp.event_id, rsvp.occurrence_start)] = rsvp
-    if with_counts:
-        result.counts = answer_counts(event_ids, starts)
+    if load:
+        result.load(occurrences, with_counts=with_counts)
     return result
 
 
@@ -166,10 +174,13 @@ def answer_counts(event_ids, starts) -> dict:
 def next_occurrences(user, *, limit: int = 5) -> Agenda:
     """What comes next in my agenda (the home page's block): the next 60 days."""
     now = timezone.now()
-    found = agenda(user, mine(user), start=now, end=now + timedelta(days=60))
+    found = agenda(
+        user, mine(user), start=now, end=now + timedelta(days=60), load=False
+    )
     found.occurrences = [
         o for o in found.occurrences if o.event.status != Event.Status.CANCELLED
     ][:limit]
+    found.load(found.occurrences, with_counts=False)
     return found
 
 

@@ -26,6 +26,24 @@ from .forms import EventForm, GuestRsvpForm, ImportForm, RsvpForm
 from .models import Event, FeedToken
 
 VIEWS = ("month", "week", "list")
+MONTH_PER_DAY = 3
+WEEK_PER_DAY = 12
+LIST_PAGE = 50
+
+
+def _list_page(occurrences, tz):
+    """The first LIST_PAGE occurrences, cut at a day's start so that the next page
+    (from that day) repeats nothing; (shown, the next page's day or None)."""
+    if len(occurrences) <= LIST_PAGE:
+        return occurrences, None
+    next_day = occurrences[LIST_PAGE].start.astimezone(tz).date()
+    shown = [
+        o for o in occurrences[:LIST_PAGE] if o.start.astimezone(tz).date() < next_day
+    ]
+    if not shown:  # one day holds more than a page: show it whole, go on the next day
+        shown = [o for o in occurrences if o.start.astimezone(tz).date() == next_day]
+        next_day = next_day + timedelta(days=1)
+    return shown, next_day
 
 
 def _event_or_404(request, public_id) -> Event:
@@ -70,19 +88,45 @@ def _calendar(request, events, *, title: str, base_url: str, unit=None, **extra)
         end = start + timedelta(days=62)
         previous, following = day - timedelta(days=62), day + timedelta(days=62)
     found = selectors.agenda(
-        request.user, events, start=start, end=end, kind=kind, unit=filter_unit
+        request.user,
+        events,
+        start=start,
+        end=end,
+        kind=kind,
+        unit=filter_unit,
+        load=False,
     )
+    # Every page is bounded: a few cards a day in the month, more in the week, a
+    # page of the list; "n more" links lead to the longer views.
     by_day = found.by_day(tz)
+    later = None
+    if view == "list":
+        shown_list, later = _list_page(found.occurrences, tz)
+        shown = {None: shown_list}
+    else:
+        per_day = MONTH_PER_DAY if view == "month" else WEEK_PER_DAY
+        shown = {d: occurrences[:per_day] for d, occurrences in by_day.items()}
+    found.load([o for occurrences in shown.values() for o in occurrences])
+
+    def cell(d):
+        occurrences = by_day.get(d, [])
+        return {
+            "day": d,
+            "items": [found.item(o) for o in shown.get(d, [])],
+            "more": max(0, len(occurrences) - len(shown.get(d, []))),
+        }
+
     context = {
         "title": title,
         "base_url": base_url,
         "view": view,
         "day": day,
         "today": timezone.localdate(),
-        "weeks": [[(d, by_day.get(d, [])) for d in week] for week in weeks],
-        "days": [(d, by_day.get(d, [])) for d in days],
+        "weeks": [[cell(d) for d in week] for week in weeks],
+        "days": [cell(d) for d in days],
         "agenda": found,
-        "items": found.items,
+        "items": [found.item(o) for o in shown.get(None, [])],
+        "later": later,
         "previous": previous,
         "following": following,
         "kind": kind,
@@ -161,12 +205,12 @@ def unit_next(request, slug):
         selectors.of_unit(request.user, unit),
         start=now,
         end=now + timedelta(days=90),
-        with_counts=False,
+        load=False,
     )
+    found.occurrences = found.occurrences[:5]
+    found.load(found.occurrences, with_counts=False)
     return render(
-        request,
-        "agenda/_unit_next.html",
-        {"unit": unit, "items": found.items[:5]},
+        request, "agenda/_unit_next.html", {"unit": unit, "items": found.items}
     )
 
 
@@ -491,7 +535,7 @@ def unit_feed(request, slug):
 
     unit = get_object_or_404(Unit, slug=slug)
     events = selectors.of_unit(AnonymousUser(), unit).filter(audience="public")
-    body = ical.calendar_of(ical.feed_events(events), name=unit.name)
+    body = ical.feed_of(ical.feed_events(events), name=unit.name)
     return _ics(body, f"{unit.slug}.ics")
 
 
@@ -501,9 +545,7 @@ def private_feed(request, token):
     owner = services.feed_owner(token)
     if owner is None:
         raise Http404
-    body = ical.calendar_of(
-        ical.feed_events(selectors.mine(owner)), name=_("My agenda")
-    )
+    body = ical.feed_of(ical.feed_events(selectors.mine(owner)), name=_("My agenda"))
     return _ics(body, "agenda.ics")
 
 

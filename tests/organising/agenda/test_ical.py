@@ -228,3 +228,34 @@ def test_import_page_shows_the_report(tree, cell_secretary, client_as, member):
         url, {"file": SimpleUploadedFile("a.csv", b"a,b", "text/csv")}
     )
     assert "not an iCalendar" in response.content.decode()
+
+
+def test_feed_keeps_event_texts_by_version_so_a_change_shows_at_once(
+    tree, member, client, make_event, cell_secretary
+):
+    from django.utils import timezone
+
+    soon = timezone.now() + timedelta(days=3)
+    event = make_event(title="Avant", starts_at=soon, ends_at=soon + timedelta(hours=1))
+    token = services.feed_token_regenerate(user=member)
+    url = reverse("agenda:private_feed", args=[token])
+    first = client.get(url).content
+    assert b"SUMMARY:Avant" in first
+    assert client.get(url).content == first  # the second read from the kept texts
+    services.event_edit(event=event, by=cell_secretary, title="Après")
+    body = client.get(url).content
+    assert b"SUMMARY:Apr" in body and b"Avant" not in body
+    calendar = Calendar.from_ical(body)
+    assert len(calendar.walk("VEVENT")) == 1 and calendar.walk("VTIMEZONE")
+
+
+def test_feed_with_the_cache_down_is_the_same(
+    tree, member, client, make_event, redis_down
+):
+    from django.utils import timezone
+
+    soon = timezone.now() + timedelta(days=3)
+    make_event(title="Sans cache", starts_at=soon, ends_at=soon + timedelta(hours=1))
+    token = services.feed_token_regenerate(user=member)
+    response = client.get(reverse("agenda:private_feed", args=[token]))
+    assert response.status_code == 200 and b"SUMMARY:Sans cache" in response.content

@@ -119,7 +119,7 @@ def test_month_view_queries_do_not_grow_with_events(
         make_event(title=f"F{n}", rrule="FREQ=WEEKLY;COUNT=8")
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(reverse("agenda:mine") + DECEMBER)
-    assert "F29" in response.content.decode()
+    assert "30 more" in response.content.decode()  # 33 that day, 3 cards shown
 
 
 def test_rsvp_from_the_month_view_with_htmx(member, client_as, tree_events):
@@ -303,3 +303,18 @@ def test_unit_page_loads_its_coming_events(tree, member, client_as, make_event):
     assert reverse("agenda:unit_next", args=[tree.cell_a1x.slug]) in page
     fragment = client.get(reverse("agenda:unit_next", args=[tree.cell_a1x.slug]))
     assert "Bientôt" in fragment.content.decode()
+
+
+def test_list_view_is_a_bounded_page_with_a_later_link(member, client_as, make_event):
+    for n in range(55):
+        start = paris(2026, 12, 1, 18) + timedelta(days=n)
+        make_event(
+            title=f"Jour {n}", starts_at=start, ends_at=start + timedelta(hours=1)
+        )
+    page = (
+        client_as(member)
+        .get(reverse("agenda:mine") + "?view=list&day=2026-12-01")
+        .content.decode()
+    )
+    assert "Jour 49<" in page and "Jour 50<" not in page
+    assert "?view=list&amp;day=2027-01-20" in page
