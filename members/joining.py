@@ -26,6 +26,8 @@ from federation import access
 from federation.models import Unit
 from organising.audit.models import AuditEntry
 from organising.audit.services import audit_record
+from organising.messaging import services as messaging
+from organising.messaging.models import Notification
 
 from .models import Application, User
 
@@ -77,6 +79,14 @@ def application_announce(*, application: Application) -> None:
         "unit": application.unit,
         "link": _absolute(reverse("members:admin_home")),
     }
+    # Their notifications (and so the badge on their menu) show it too.
+    for officer in officers:
+        messaging.notification_create(
+            recipient=officer,
+            kind=Notification.Kind.JOIN,
+            actor=None,
+            text=f"{application.display_name} → {application.unit.name}"[:300],
+        )
     _send(
         to=[officer.email for officer in officers],
         template="application_to_officers",

@@ -370,6 +370,7 @@ class Notification(models.Model):
         RELAY = "relay", _("relayed your post")
         REPORT = "report", _("reported a post")
         HIDDEN = "hidden", _("hid your post")
+        JOIN = "join", _("asks to join")  # text: who, and the unit (members.joining)
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

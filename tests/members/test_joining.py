@@ -13,6 +13,7 @@ from federation.models import Territory
 from members import joining, services
 from members.models import Application, Membership, Role
 from organising.audit.models import AuditEntry
+from organising.messaging.models import Notification
 
 
 @pytest.fixture
@@ -44,6 +45,18 @@ def test_a_request_is_mailed_to_the_cell_secretary_and_acknowledged(
     assert "http://" in to_officers.body and "/admin-units/" in to_officers.body
     assert to_applicant.to == ["sami@example.org"]
     assert "received" in to_applicant.subject
+
+
+def test_a_request_shows_in_the_officers_notifications(
+    covered, cell_secretary, client, client_as
+):
+    _submit(client, "69001")
+    officer = client_as(cell_secretary)
+    page = officer.get("/notifications/").content.decode()
+    assert "Sami Visiteur → Cellule A1x" in page
+    assert "a request to join waits for your answer" in page
+    assert 'href="/admin-units/"' in page
+    assert Notification.objects.get(recipient=cell_secretary).kind == "join"
 
 
 def test_the_administration_link_counts_waiting_requests(
