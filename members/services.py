@@ -399,6 +399,26 @@ def token_revoke(*, token: ApiToken, by: User) -> ApiToken:
 
 
 @transaction.atomic
+def tokens_revoke_all(*, user: User, reason: str) -> int:
+    """Revoke every API token of the user (they asked, changed their password or
+    turned on a second factor: a token made before may be someone else's); the
+    number revoked. Their sockets opened with a token close."""
+    count = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if count:
+        audit_record(
+            actor=user,
+            action="token.revoke_all",
+            target=user,
+            data={"count": count, "reason": reason},
+        )
+        user_id = user.pk
+        transaction.on_commit(lambda: close_user_sockets(user_id))
+    return count
+
+
+@transaction.atomic
 def application_submit(
     *,
     unit: Unit,

@@ -15,6 +15,7 @@ urlpatterns = [
     path("me/", views.profile, name="profile"),
     path("me/tokens/", views.tokens, name="tokens"),
     path("me/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("me/tokens/revoke-all/", views.tokens_revoke_all, name="tokens_revoke_all"),
     path("me/logout-everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("members/<uuid:public_id>/", views.member_detail, name="member_detail"),
     path("members/<uuid:public_id>/avatar/", views.member_avatar, name="member_avatar"),

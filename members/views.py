@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from federation import access
@@ -217,6 +218,18 @@ def token_revoke(request, pk: int):
     services.token_revoke(token=token, by=request.user)
     messages.success(
         request, _("The token “%(name)s” is revoked.") % {"name": token.name}
+    )
+    return redirect("members:tokens")
+
+
+@login_required
+@require_POST
+def tokens_revoke_all(request):
+    count = services.tokens_revoke_all(user=request.user, reason="asked")
+    messages.success(
+        request,
+        ngettext("%(n)d token is revoked.", "%(n)d tokens are revoked.", count)
+        % {"n": count},
     )
     return redirect("members:tokens")
 
