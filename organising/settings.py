@@ -99,9 +99,9 @@ MIDDLEWARE = [
     # Django's, refusing a cached session whose row is gone (organising.sessions).
     "organising.sessions.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Refuses too large uploads before anything reads them (organising/files.py).
     "organising.files.UploadSizeLimitMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -157,7 +157,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: cache, channel layer and Celery broker. Without it everything stays in process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
 # The Celery broker apart from the cache: the cache's Redis runs without persistence
 # (docker-compose.yml), queued tasks must survive a restart.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
@@ -188,6 +187,7 @@ def _release() -> str:
     return release
 
 
+if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "organising.cached.ForgivingRedisCache",
@@ -247,16 +247,10 @@ CELERY_BEAT_SCHEDULE["members-join-reminders"] = {
 }
 JOIN_REMINDER_DAYS = env_int("JOIN_REMINDER_DAYS", 3)
 # Seconds between two checks that a live socket's session or token is still valid.
-# Join requests waiting JOIN_REMINDER_DAYS days: their officers are reminded once.
-CELERY_BEAT_SCHEDULE["members-join-reminders"] = {
-    "task": "members.tasks.join_reminders_task",
-    "schedule": crontab(hour=9, minute=15),
+MESSAGING_WS_RECHECK_SECONDS = env_int("MESSAGING_WS_RECHECK_SECONDS", 60)
 # Seconds between two checks that a live socket's channel layer answers (after an
 # outage the socket resubscribes from the database).
 MESSAGING_WS_LAYER_CHECK_SECONDS = env_int("MESSAGING_WS_LAYER_CHECK_SECONDS", 15)
-}
-JOIN_REMINDER_DAYS = env_int("JOIN_REMINDER_DAYS", 3)
-MESSAGING_WS_RECHECK_SECONDS = env_int("MESSAGING_WS_RECHECK_SECONDS", 60)
 # Agenda: the day-before reminders (each answer reminded once, by a marker row).
 CELERY_BEAT_SCHEDULE["agenda-reminders"] = {
     "task": "organising.agenda.tasks.reminders_send_task",
@@ -383,36 +377,6 @@ for _action in RATE_LIMITS:
     RATE_LIMITS_NETWORK[_action] = os.environ.get(_name, RATE_LIMITS_NETWORK[_action])
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-# Behind nginx the client is the last X-Forwarded-For hop (allauth's and our limits).
-ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-
-# Rate limits on what people or bots can repeat (organising/ratelimits.py): per member
-# and per client network (IPv4 /24, IPv6 /64); "n/m" per minute, h hour, d day, and
-# several windows all apply. RATE_LIMIT_<ACTION> / RATE_LIMIT_<ACTION>_NETWORK override.
-RATE_LIMITS = {
-    "post": "10/m,100/h",
-    "reply": "20/m,300/h",
-    "message": "30/m,500/h",
-    "conversation": "10/m,60/h",
-    "reaction": "60/m,1000/h",
-    "mention": "30/m,150/h",  # people notified by @mentions
-    "invitation": "30/h,200/d",
-}
-RATE_LIMITS_NETWORK = {
-    "post": "60/m",
-    "reply": "120/m",
-    "message": "200/m",
-    "conversation": "60/m",
-    "reaction": "400/m",
-    "mention": "200/m",
-    "invitation": "300/h",
-}
-for _action in RATE_LIMITS:
-    _name = f"RATE_LIMIT_{_action.upper()}"
-    RATE_LIMITS[_action] = os.environ.get(_name, RATE_LIMITS[_action])
-    _name += "_NETWORK"
-    RATE_LIMITS_NETWORK[_action] = os.environ.get(_name, RATE_LIMITS_NETWORK[_action])
-
 MFA_TOTP_ISSUER = "Maillage"
 # Tracking every request would cost a database write per page; the session list still
 # shows where and when each session started.
@@ -566,6 +530,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation's error answers (400/401/403/404/429), declared in one place.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "organising.api_schema.add_error_responses",
+    ],
 }
 
 LOGGING = {
