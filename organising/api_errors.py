@@ -22,7 +22,9 @@ def exception_handler(exc, context):
         else:
             detail = {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail)
-    elif isinstance(exc, Http404):
+    elif isinstance(exc, Http404 | OverflowError):
+        # OverflowError: SQLite cannot even compare an id past 2**63 (PostgreSQL finds
+        # nothing); no such row can exist.
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "channels",
     "members",
     "federation",
+    "organising.apps.OrganisingConfig",  # the API's strict string fields
     "organising.audit",
     "organising.messaging",
     "organising.dues",

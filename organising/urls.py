@@ -1,9 +1,10 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from members import views as members_views
+from organising import api_schema
 
 # The admin is reached only through the site's own login (rate limits, MFA).
 admin.autodiscover()
@@ -32,6 +33,9 @@ urlpatterns = [
     path(
         "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"
     ),
+    # Other addresses under /api/ (ending in a slash: Django adds the missing one)
+    # answer the API's JSON 404, not a web page.
+    re_path(r"^api/(?P<path>(?:[\s\S]*/)?)$", api_schema.not_found),
 ]
 # No URL serves MEDIA_ROOT: uploaded files go through views that check access
 # (organising/files.py).

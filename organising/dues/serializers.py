@@ -110,7 +110,7 @@ class EntrySerializer(serializers.ModelSerializer):
         source="created_by.display_name", allow_null=True, read_only=True
     )
     periods = serializers.SerializerMethodField()
-    reverses = serializers.PrimaryKeyRelatedField(read_only=True)
+    reverses = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = LedgerEntry

@@ -40,8 +40,11 @@ CURSOR = OpenApiParameter(
     "cursor", str, description="The `next` cursor of the previous page"
 )
 PAGE_SIZE = OpenApiParameter(
-    "page_size", int, description="Items per page (1-100, default 30)"
+    "page_size",
+    {"type": "integer", "minimum": 1, "maximum": selectors.MAX_PAGE_SIZE},
+    description="Items per page (1-100, default 30)",
 )
+ID_AFTER = {"type": "integer", "minimum": 0}
 
 
 def page_of(serializer_class, name: str):
@@ -60,9 +63,27 @@ def _cursor(request) -> selectors.Cursor | None:
     return selectors.Cursor.decode(request.query_params.get("cursor"))
 
 
+def _int_param(request, name: str, *, minimum: int = 0, maximum: int | None = None):
+    """An integer query parameter, or None when absent; anything else than a whole
+    number in range is a 400 naming the parameter (not silently the default)."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    value = int(raw) if raw.isascii() and raw.isdigit() else None
+    if value is None or value < minimum or (maximum is not None and value > maximum):
+        if maximum is None:
+            message = _("Give a whole number, at least %(minimum)d.")
+        else:
+            message = _("Give a whole number from %(minimum)d to %(maximum)d.")
+        raise serializers.ValidationError(
+            {name: [message % {"minimum": minimum, "maximum": maximum}]}
+        )
+    return value
+
+
 def _size(request) -> int:
-    raw = request.query_params.get("page_size", "")
-    return int(raw) if raw.isdigit() else selectors.PAGE_SIZE
+    size = _int_param(request, "page_size", minimum=1, maximum=selectors.MAX_PAGE_SIZE)
+    return selectors.PAGE_SIZE if size is None else size
 
 
 def _paged(request, page: selectors.Page, serializer_class) -> Response:
@@ -368,9 +389,9 @@ class ConversationRead(APIView):
 class ConversationMessages(APIView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("before", int, description="Messages before this id"),
+            OpenApiParameter("before", ID_AFTER, description="Messages before this id"),
             OpenApiParameter(
-                "since", int, description="Messages after this id (catch-up)"
+                "since", ID_AFTER, description="Messages after this id (catch-up)"
             ),
         ],
         responses=inline_serializer(
@@ -385,15 +406,13 @@ class ConversationMessages(APIView):
         """Messages oldest first: the latest page, the one `before` an id, or all
         `since` an id (what a reconnecting client missed)."""
         conversation = selectors.conversation_for_participant(request.user, pk)
-        since = request.query_params.get("since", "")
-        before = request.query_params.get("before", "")
-        if since.isdigit():
-            items, _more = selectors.messages_since(conversation, int(since))
+        since = _int_param(request, "since")
+        before = _int_param(request, "before")
+        if since is not None:
+            items, _more = selectors.messages_since(conversation, since)
             older = None
         else:
-            items, older = selectors.messages_page(
-                conversation, before_id=int(before) if before.isdigit() else None
-            )
+            items, older = selectors.messages_page(conversation, before_id=before)
         return Response(
             {"before": older, "results": MessageSerializer(items, many=True).data}
         )

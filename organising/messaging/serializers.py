@@ -1,11 +1,11 @@
 """API shapes of posts, conversations, messages and notifications."""
 
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from federation.models import Audience, Group, Unit
+from organising.api_fields import id_field
 
 from .images import MAX_IMAGES
 from .models import (
@@ -72,8 +72,8 @@ class SharedPostSerializer(serializers.ModelSerializer):
 class PostSerializer(serializers.ModelSerializer):
     author = MemberRefSerializer()
     unit = UnitRefSerializer(allow_null=True)
-    audience_unit = serializers.PrimaryKeyRelatedField(read_only=True)
-    audience_group = serializers.PrimaryKeyRelatedField(read_only=True)
+    audience_unit = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    audience_group = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     shared = serializers.SerializerMethodField()
     reactions = serializers.SerializerMethodField()
     my_reactions = serializers.SerializerMethodField()
@@ -137,7 +137,7 @@ class PostSerializer(serializers.ModelSerializer):
     def get_edited(self, post) -> bool:
         return post.edited_at is not None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_hidden_reason(self, post) -> str | None:
         return post.hidden_reason if post.hidden_at else None
 
@@ -286,7 +286,7 @@ class NotificationSerializer(serializers.ModelSerializer):
 
 class NotificationReadSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, help_text="All when omitted."
+        child=id_field(), required=False, help_text="All when omitted."
     )
 
 
