@@ -28,10 +28,32 @@ def _in_range(queryset: QuerySet, start: datetime, end: datetime) -> QuerySet:
     return queryset.filter(first_start__lt=end, last_end__gt=start)
 
 
+# What cards, feeds and the policy read of an event and its units: a month holds
+# thousands of events, and the units' descriptions are not needed to list them.
+_RELATED_FIELDS = (
+    "unit__name",
+    "unit__slug",
+    "unit__path",
+    "unit__depth",
+    "group__name",
+    "group__slug",
+    "group__unit_id",
+    "audience_unit__path",
+    "audience_unit__depth",
+    "audience_group__name",
+)
+
+
 def _base(user) -> QuerySet:
+    event_fields = [
+        f.attname
+        for f in Event._meta.concrete_fields
+        if f.name not in ("description", "created_at")
+    ]
     return (
         Event.objects.filter(access.visible_filter(user))
         .select_related("unit", "group", "audience_unit", "audience_group")
+        .only(*event_fields, *_RELATED_FIELDS)
         .prefetch_related("exceptions")
     )
 
