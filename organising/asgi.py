@@ -9,9 +9,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from organising.messaging.ws_auth import BearerTokenMiddleware  # noqa: E402
+from organising.messaging.ws_auth import (  # noqa: E402
+    BearerTokenMiddleware,
+    OriginOrBearerValidator,
+)
 from organising.routing import websocket_urlpatterns  # noqa: E402
 from organising.startup import settle  # noqa: E402
 
@@ -19,7 +21,8 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Session cookie for browsers; `Authorization: Bearer` for API clients.
-        "websocket": AllowedHostsOriginValidator(
+        # Origin checked, except for a native client's Bearer handshake.
+        "websocket": OriginOrBearerValidator(
             AuthMiddlewareStack(BearerTokenMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
