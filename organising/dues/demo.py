@@ -297,8 +297,8 @@ def _past_year(
     before: date,
 ) -> None:
     """Last year's months (those before the six recent periods) called and paid in
-    full: transfers imported quarter by quarter, cheques and cash recorded by the
-    cell treasurers (their receipts are issued at the end, see `_receipts`)."""
+    full: transfers imported quarter by quarter, cheques, cash and direct debits
+    recorded by the cell treasurers (receipts are issued at the end: `_receipts`)."""
     year = timezone.localdate().year - 1
     months = [
         month
@@ -332,7 +332,7 @@ def _past_year(
             )
             day = min(day, date(year, 12, 31))
             amount = sum(amount for _period, amount in periods)
-            if plan.method in (TRANSFER, DIRECT_DEBIT):
+            if plan.method == TRANSFER:
                 label = (
                     f"VIR SEPA {plan.user.display_name.upper()} "
                     f"{member_reference(plan.user)} COTISATION T{quarter + 1} {year}"

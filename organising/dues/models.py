@@ -444,6 +444,26 @@ class UnitPeriodTotal(models.Model):
         return f"{self.unit_id} {self.period:%Y-%m}"
 
 
+class UnitVersion(models.Model):
+    """A counter of changes to who counts, in a unit's subtree, as an adherent or as
+    up to date: bumped by database triggers (migration 0007) in the transaction of
+    every change to a membership, a balance's first unpaid period or an exemption,
+    for the unit and every unit above it. Reports key their cached member counts by
+    it, so a cached count can only miss, never be stale."""
+
+    unit = models.OneToOneField(
+        Unit, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("unit version")
+        verbose_name_plural = _("unit versions")
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}: {self.version}"
+
+
 # --- Payments declared by members ------------------------------------------
 
 

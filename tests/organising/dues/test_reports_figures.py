@@ -137,6 +137,7 @@ def test_page_api_and_csv_give_the_same_outstanding(
         totals["ahead_cents"],
     ) == expected
     for child in api.json()["children"]:
+        print("CHILD", child)
         unit = next(u for u in (tree.fed_a, tree.fed_b) if u.slug == child["unit"])
         assert (
             child["outstanding_cents"]
@@ -317,3 +318,50 @@ def test_national_report_reads_a_bounded_number_of_queries(
     services.charges_issue()
     with django_assert_max_num_queries(6):
         unit_report(unit=tree.national, period="")
+
+
+def test_member_counts_follow_payments_memberships_and_exemptions(
+    tree, schedule, make_member, national_treasurer, cell_secretary
+):
+    """The counts are cached per child under versions the database bumps in the
+    transaction of each change: every change shows at once, at every level."""
+    from django.core.cache import cache
+
+    from members.services import membership_end
+
+    late = [make_member(tree.cell_a1x) for _ in range(3)]
+    Membership.objects.filter(user__in=late).update(
+        started_on=P.add_months(this_month(), -2)
+    )
+    for offset in (2, 1, 0):
+        services.charges_issue(on=P.add_months(this_month(), -offset))
+
+    def counts():
+        return [
+            (r.totals.members, r.totals.up_to_date)
+            for r in (
+                unit_report(unit=tree.national),
+                unit_report(unit=tree.section_a1),
+                unit_report(unit=tree.cell_a1x),
+            )
+        ]
+
+    def fresh():
+        cache.clear()
+        return counts()
+
+    before = counts()
+    assert counts() == before  # read again from the cache
+    pay(late[0], national_treasurer, "all", 1500)  # three months: up to date
+    after_payment = counts()
+    assert after_payment == fresh()
+    assert [up for _n, up in after_payment] == [up + 1 for _n, up in before]
+    services.exemption_grant(
+        member=late[1], by=national_treasurer, starts_on=this_month(), reason="aide"
+    )
+    after_exemption = counts()
+    assert after_exemption == fresh() != after_payment
+    membership_end(member=late[2], by=cell_secretary)
+    after_end = counts()
+    assert after_end == fresh()
+    assert [n for n, _up in after_end] == [n - 1 for n, _up in after_exemption]
