@@ -17,6 +17,21 @@ from .factories import MembershipFactory, RoleFactory, UserFactory, make_unit
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The dues ledger refuses TRUNCATE (dues migration 0009) except on connections
+    that say `dues.allow_truncate = on`: only the tests', which empty every table
+    between transactional tests."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("postgresql"):
+        options = database.setdefault("OPTIONS", {})
+        options["options"] = (
+            options.get("options", "") + " -c dues.allow_truncate=on"
+        ).strip()
+
+
 @pytest.fixture
 def tree(db):
     """national > federations A, B > sections A1, A2, B1 > cells A1x, A1y, A2x, B1x."""

@@ -173,3 +173,89 @@ def test_simultaneous_requests_for_one_receipt_give_that_receipt(
         assert not [r for r in results if isinstance(r, Exception)], results
         assert len(set(results)) == 1
     assert Receipt.objects.count() == 1
+
+
+# --- The application's role and TRUNCATE (issue 17) ---------------------------
+
+APP_ROLE = "dues_app_role_test"
+
+
+@pytest.fixture
+def app_role(db):
+    """A role like production's maillage_app (deploy/postgres/roles.sql): owns
+    nothing, may use every table, then the ledger's grants narrowed as migration
+    0009 does. Created in the test's transaction (rolled back with it)."""
+    from importlib import import_module
+
+    migration = import_module(
+        "organising.dues.migrations.0009_ledger_truncate_and_app_role"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE ROLE "{APP_ROLE}" NOLOGIN NOINHERIT')
+        cursor.execute(f'GRANT USAGE ON SCHEMA public TO "{APP_ROLE}"')
+        cursor.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+            f'TO "{APP_ROLE}"'
+        )
+        cursor.execute(
+            f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{APP_ROLE}"'
+        )
+        for statement in migration.app_role_sql(APP_ROLE):
+            cursor.execute(statement)
+    return APP_ROLE
+
+
+def as_role(role: str, sql: str, params=()):
+    """Run `sql` as `role` in a savepoint (undone whatever happens)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f'SET LOCAL ROLE "{role}"')
+        cursor.execute(sql, params)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_truncate_is_refused_by_a_trigger(schedule, treasurer, member):
+    entry = record(member, treasurer, "k").entry
+    for table in ("dues_ledgerline", "dues_ledgerentry"):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SET LOCAL dues.allow_truncate = 'off'")
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+    assert LedgerEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE dues_ledgerentry SET amount_cents = 1",
+        "DELETE FROM dues_ledgerline",
+        "TRUNCATE dues_ledgerentry CASCADE",
+        "ALTER TABLE dues_ledgerentry DISABLE TRIGGER USER",
+        "SET session_replication_role = replica",
+    ],
+)
+def test_the_application_role_cannot_rewrite_the_ledger(
+    schedule, treasurer, member, app_role, sql
+):
+    record(member, treasurer, "k")
+    with pytest.raises(DatabaseError, match="permission denied|must be owner"):
+        as_role(app_role, sql)
+    assert LedgerEntry.objects.filter(kind=Kind.PAYMENT).count() == 1
+
+
+def test_the_application_role_reads_and_adds_to_the_ledger(
+    schedule, treasurer, member, app_role
+):
+    entry = record(member, treasurer, "k").entry
+    as_role(app_role, "SELECT count(*) FROM dues_ledgerentry")
+    as_role(
+        app_role,
+        "INSERT INTO dues_ledgerentry (kind, member_id, unit_id, amount_cents, method,"
+        " paid_on, cheque_number, reference, note, source, idempotency_key,"
+        " fingerprint, created_at) SELECT kind, member_id, unit_id, amount_cents,"
+        " method, paid_on, cheque_number, reference, note, source, 'role-test', '',"
+        " now() FROM dues_ledgerentry WHERE id = %s",
+        [entry.pk],
+    )
