@@ -139,3 +139,36 @@ def test_full_width_and_capital_hashtags_are_one_tag(tree, member, client_as):
     assert list(Hashtag.objects.values_list("name", flat=True)) == ["lyon"]
     page = client_as(member).get("/timeline/tags/Ｌyon/").content.decode()
     assert all(text in page for text in ("demain", "ce soir", "enfin"))
+
+
+def test_the_migration_merges_tags_stored_in_other_spellings(tree, member):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from organising.messaging.models import Post
+
+    migration = import_module(
+        "organising.messaging.migrations.0005_hashtags_one_spelling"
+    )
+    posts = [
+        messaging.post_create(
+            author=member,
+            body=f"Post {n}",
+            audience="unit",
+            audience_unit=tree.cell_a1x,
+        )
+        for n in range(3)
+    ]
+    wide, capital, plain = (
+        Hashtag.objects.create(name=name) for name in ("ｌyon", "LYON", "lyon")
+    )
+    solo = Hashtag.objects.create(name="ＰＡＲＩＳ")
+    posts[0].hashtags.set([wide, plain])
+    posts[1].hashtags.set([capital])
+    posts[2].hashtags.set([solo])
+    migration.one_spelling(apps, None)
+    assert sorted(Hashtag.objects.values_list("name", flat=True)) == ["lyon", "paris"]
+    lyon = Hashtag.objects.get(name="lyon")
+    assert set(Post.objects.filter(hashtags=lyon)) == {posts[0], posts[1]}
+    assert posts[2].hashtags.get().name == "paris"
