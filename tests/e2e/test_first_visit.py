@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core import mail
 from playwright.sync_api import expect
 
+from federation import services as federation
 from federation.models import Territory
 from members.models import Membership, Role
 from organising.messaging import services as messaging
@@ -32,20 +33,36 @@ def test_a_members_pages_pass_axe_core_at_both_widths(
         audience_unit=tree.cell_a1x,
     )
     messaging.post_react(post=post, by=member, kind="fist")
+    group = federation.group_create(unit=tree.cell_a1x, name="Santé", by=secretary)
+    visitor = new_page(phone=phone)
+    visits = [("join", "/join/?postcode=75001"), ("login", "/accounts/login/")]
+    for name, path in visits:
+        visitor.goto(live_server.url + path)
+        _screenshot(visitor, name, phone)
     page = new_page(phone=phone)
     login(page, member)
-    for path in (
-        "/timeline/",
-        f"/posts/{post.pk}/",
-        "/units/",
-        f"/units/{tree.cell_a1x.slug}/",
-        f"/units/{tree.section_a1.slug}/",
-        "/me/",
-        "/notifications/",
-        "/messages/",
+    for name, path in (
+        ("timeline", "/timeline/"),
+        ("post", f"/posts/{post.pk}/"),
+        ("units", "/units/"),
+        ("cell", f"/units/{tree.cell_a1x.slug}/"),
+        ("section", f"/units/{tree.section_a1.slug}/"),
+        ("group", f"/groups/{group.slug}/"),
+        ("welcome", "/welcome/"),
+        ("profile", "/me/"),
+        ("notifications", "/notifications/"),
+        ("messages", "/messages/"),
+        ("404", "/no-such-page/"),
     ):
         page.goto(live_server.url + path)
-    assert len(a11y.checked) >= 8
+        _screenshot(page, name, phone)
+    assert len(a11y.checked) >= 13
+
+
+def _screenshot(page, name: str, phone: bool) -> None:
+    """Kept under /tmp for a person to look at (not compared)."""
+    width = 360 if phone else 1280
+    page.screenshot(path=f"/tmp/newcomer-{name}-{width}.png", full_page=True)
 
 
 def test_a_join_request_is_notified_and_accepted_from_the_section(
