@@ -162,8 +162,10 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # (docker-compose.yml), queued tasks must survive a restart.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 # A cache call that does not answer within this many milliseconds is a miss, and the
-# cache is left alone for the rest of the request (organising.cached).
-CACHE_TIMEOUT_MS = env_int("CACHE_TIMEOUT_MS", 25)
+# cache is left alone for the rest of the request (organising.cached). Redis answers
+# in well under a millisecond; 25 ms timed out now and then on a 2-core machine
+# shared by a busy test suite, hence the margin.
+CACHE_TIMEOUT_MS = env_int("CACHE_TIMEOUT_MS", 100)
 
 
 def _release() -> str:
