@@ -43,6 +43,8 @@ UNIT_ACTIONS: dict[str, frozenset[str]] = {
     # A member's declared income bracket and full IBAN: treasurers only.
     "dues.bracket_view": frozenset({TREASURER}),
     "dues.mandate_view": frozenset({TREASURER}),
+    # Take back a charge called by mistake, end an exemption: ledger corrections.
+    "dues.correct": frozenset({TREASURER}),
     "audit.view": frozenset({SECRETARY}),
     # Assign or end an office in the unit or below.
     "member.role": frozenset({SECRETARY}),
@@ -716,6 +718,25 @@ def membership_in_scope_or_404(user, action: str, public_id):
             .filter(user__public_id=public_id)
             .first()
         )
+    except (ValueError, TypeError, ValidationError):
+        raise Http404 from None
+    if membership is None or not can(user, action, membership.unit):
+        raise Http404
+    return membership
+
+
+def dues_membership_or_404(user, action: str, public_id):
+    """The membership whose unit keeps a member's dues, if `user` may do `action`
+    there: the current one, or for a former member their last one (the treasurers
+    of their last unit record their arrears); 404 otherwise."""
+    membership_model = apps.get_model("members", "Membership")
+    try:
+        memberships = membership_model.objects.select_related("user", "unit").filter(
+            user__public_id=public_id
+        )
+        membership = memberships.current().first() or memberships.order_by(
+            "-ended_on", "-started_on", "-pk"
+        ).first()
     except (ValueError, TypeError, ValidationError):
         raise Http404 from None
     if membership is None or not can(user, action, membership.unit):

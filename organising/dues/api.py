@@ -23,14 +23,18 @@ from rest_framework.views import APIView
 from federation import access
 from federation.models import Unit
 
+from . import periods as P
 from . import reports, selectors, services
-from .models import Import, LedgerEntry, LedgerLine, PostalAddress
+from .models import Exemption, Import, LedgerEntry, LedgerLine, PostalAddress
 from .rates import load_schedules
 from .serializers import (
     BracketDeclareSerializer,
+    ChargeCorrectSerializer,
     DeclarationSerializer,
     DeclaredPaymentSerializer,
     EntrySerializer,
+    ExemptionEndSerializer,
+    ExemptionSerializer,
     ImportSerializer,
     ImportUploadSerializer,
     MandateCreateSerializer,
@@ -366,7 +370,7 @@ class Payments(BulkAccessRecorded, generics.ListAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            membership = access.membership_in_scope_or_404(
+            membership = access.dues_membership_or_404(
                 request.user, "dues.manage", data["member"]
             )
         except Http404:
@@ -408,6 +412,51 @@ class PaymentReverse(APIView):
         except services.IdempotencyConflict as error:
             return _conflict(error)
         return _recorded_response(recorded, {"schedules": load_schedules()})
+
+
+class ChargeCorrection(APIView):
+    """Take back the dues called by mistake for a period (treasurers who may
+    correct), with the reason; answers the correcting entry."""
+
+    @extend_schema(request=ChargeCorrectSerializer, responses={201: EntrySerializer})
+    def post(self, request, public_id):
+        membership = access.dues_membership_or_404(
+            request.user, "dues.correct", public_id
+        )
+        serializer = ChargeCorrectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            start, _kind = P.parse_period_key(serializer.validated_data["period"])
+        except ValidationError as error:
+            raise ValidationError({"period": error.messages}) from None
+        recorded = services.charge_correct(
+            member=membership.user,
+            period=start,
+            by=request.user,
+            reason=serializer.validated_data["reason"],
+        )
+        return _recorded_response(recorded, {"schedules": load_schedules()})
+
+
+class ExemptionEnd(APIView):
+    """End a member's exemption after the current period, with the reason."""
+
+    @extend_schema(request=ExemptionEndSerializer, responses={200: ExemptionSerializer})
+    def post(self, request, pk: int):
+        exemption = Exemption.objects.filter(pk=pk).select_related("member").first()
+        if exemption is None:
+            raise Http404
+        access.dues_membership_or_404(
+            request.user, "dues.correct", exemption.member.public_id
+        )
+        serializer = ExemptionEndSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ended = services.exemption_end(
+            exemption=exemption,
+            by=request.user,
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(ExemptionSerializer(ended).data)
 
 
 # --- Imports -------------------------------------------------------------------

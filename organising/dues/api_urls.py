@@ -26,6 +26,16 @@ urlpatterns = [
         api.PaymentReverse.as_view(),
         name="api-dues-payment-reverse",
     ),
+    path(
+        "dues/members/<uuid:public_id>/corrections/",
+        api.ChargeCorrection.as_view(),
+        name="api-dues-charge-correct",
+    ),
+    path(
+        "dues/exemptions/<int:pk>/end/",
+        api.ExemptionEnd.as_view(),
+        name="api-dues-exemption-end",
+    ),
     path("dues/imports/", api.Imports.as_view(), name="api-dues-imports"),
     path("dues/imports/<int:pk>/", api.ImportDetail.as_view(), name="api-dues-import"),
     path(

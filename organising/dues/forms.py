@@ -230,6 +230,19 @@ class ExemptionForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200)
 
 
+class ChargeCorrectForm(forms.Form):
+    period = forms.CharField(
+        label=_("Period called by mistake"),
+        max_length=7,
+        help_text=_("As 2026-03 (a month), 2026-Q1 or 2026."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class ExemptionEndForm(forms.Form):
+    reason = forms.CharField(label=_("Why it ends"), max_length=300)
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("CSV file"))
     encoding = forms.ChoiceField(

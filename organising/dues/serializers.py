@@ -373,3 +373,19 @@ class PostalAddressSerializer(serializers.Serializer):
     address = serializers.CharField(
         max_length=300, help_text="Street, then postcode and town, one per line."
     )
+
+
+class ChargeCorrectSerializer(serializers.Serializer):
+    period = serializers.CharField(max_length=7, help_text="2026-03, 2026-Q1 or 2026")
+    reason = serializers.CharField(max_length=300)
+
+
+class ExemptionEndSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class ExemptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField(allow_null=True)
+    reason = serializers.CharField()

@@ -26,6 +26,12 @@ urlpatterns = [
     path("members/<uuid:public_id>/record/", treasurer.record, name="record"),
     path("members/<uuid:public_id>/exempt/", treasurer.exempt, name="exempt"),
     path(
+        "members/<uuid:public_id>/correct/",
+        treasurer.charge_correct,
+        name="charge_correct",
+    ),
+    path("exemptions/<int:pk>/end/", treasurer.exemption_end, name="exemption_end"),
+    path(
         "members/<uuid:public_id>/receipts/<int:year>.pdf",
         treasurer.member_receipt,
         name="member_receipt",

@@ -18,6 +18,7 @@ from .imports import (
 from .ledger import (
     Recorded,
     balances_refresh,
+    charge_correct,
     charges_issue,
     declaration_set,
     entry_reverse,
@@ -50,6 +51,7 @@ __all__ = [
     "ReducedSpec",
     "balances_refresh",
     "cents_str",
+    "charge_correct",
     "charges_issue",
     "debit_batch_create",
     "debit_return",

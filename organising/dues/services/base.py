@@ -215,10 +215,22 @@ def adherent_membership(member) -> Membership:
     return membership
 
 
+def dues_membership(member) -> Membership | None:
+    """The membership whose unit keeps the member's dues: the current one, or a
+    former member's last one (their arrears are still recorded there)."""
+    return home_membership(member) or (
+        Membership.objects.filter(user_id=member.pk)
+        .select_related("unit")
+        .order_by("-ended_on", "-started_on", "-pk")
+        .first()
+    )
+
+
 def require_member_scope(by, action: str, member) -> Membership:
-    """The member's home membership, if `by` may do `action` there (dues are kept by
-    the treasurers of the member's cell and of every unit above it)."""
-    membership = home_membership(member)
+    """The member's home membership (a former member's last one), if `by` may do
+    `action` there (dues are kept by the treasurers of the member's cell and of
+    every unit above it)."""
+    membership = dues_membership(member)
     if membership is None or not access.can(by, action, membership.unit):
         raise PermissionDenied(
             _("%(name)s is not a member of a unit you keep the dues of.")

@@ -817,12 +817,86 @@ def exemption_grant(
 
 
 @transaction.atomic
+def charge_correct(*, member, period: date, by, reason: str) -> Recorded:
+    """Take back the dues called for `period` when they should not have been (the
+    member had left, was exempt, was called twice by a wrong schedule): an entry of
+    the opposite amount on that period, with the reason. The call itself stays in
+    the ledger, like every entry."""
+    membership = require_member_scope(by, "dues.correct", member)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the charge is corrected.")})
+    if not isinstance(period, date):
+        raise ValidationError({"period": _("Choose a period.")})
+    User.objects.select_for_update().filter(pk=member.pk).first()
+    called = list(
+        LedgerLine.objects.filter(
+            member_id=member.pk, period=period, kind__in=DUE_KINDS
+        )
+        .values("unit_id")
+        .annotate(due=Sum("amount_cents"))
+        .order_by("unit_id")
+    )
+    owed = [(row["unit_id"], row["due"]) for row in called if row["due"] > 0]
+    if not owed:
+        raise ValidationError(
+            {
+                "period": _("Nothing called for %(period)s is left to correct.")
+                % {"period": period.isoformat()}
+            }
+        )
+    entry = LedgerEntry.objects.create(
+        kind=Kind.WAIVER,
+        member=member,
+        unit=membership.unit,
+        amount_cents=-sum(due for _unit, due in owed),
+        source=Source.FORM,
+        idempotency_key=f"correction:{member.pk}:{period.isoformat()}:"
+        f"{uuid.uuid4().hex}",
+        fingerprint=fingerprint(correction=member.pk, period=period.isoformat()),
+        note=reason[:300],
+        created_by=by,
+    )
+    LedgerLine.objects.bulk_create(
+        [
+            LedgerLine(
+                entry=entry,
+                member_id=member.pk,
+                unit_id=unit_id,
+                period=period,
+                kind=Kind.WAIVER,
+                amount_cents=-due,
+            )
+            for unit_id, due in owed
+        ]
+    )
+    balances_refresh([member.pk])
+    audit_record(
+        actor=by,
+        action="dues.charge_correct",
+        target=entry,
+        unit=membership.unit,
+        data={
+            "member": member.pk,
+            "period": period.isoformat(),
+            "amount_cents": entry.amount_cents,
+            "reason": reason,
+        },
+    )
+    return Recorded(entry=entry, created=True)
+
+
+@transaction.atomic
 def exemption_end(
-    *, exemption: Exemption, by, last_day: date | None = None
+    *, exemption: Exemption, by, reason: str, last_day: date | None = None
 ) -> Exemption:
-    """End an open exemption after the period containing `last_day` (today): dues
-    are called again from the next period on."""
-    require_member_scope(by, "dues.manage", exemption.member)
+    """End an exemption after the period containing `last_day` (today), saying
+    why: dues are called again from the next period on."""
+    require_member_scope(by, "dues.correct", exemption.member)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the exemption ends.")})
+    exemption = Exemption.objects.select_for_update().get(pk=exemption.pk)
     schedules = load_schedules()
     day = last_day or timezone.localdate()
     loaded = schedule_on(schedules, day)
@@ -830,13 +904,22 @@ def exemption_end(
     end = P.period_end(P.period_start(day, kind), kind)
     if end < exemption.starts_on:
         end = P.period_end(exemption.starts_on, kind)
+    if exemption.ends_on is not None and exemption.ends_on <= end:
+        raise ValidationError(
+            _("This exemption already ends on %(day)s.")
+            % {"day": exemption.ends_on.isoformat()}
+        )
     exemption.ends_on = end
     exemption.save(update_fields=["ends_on"])
     audit_record(
         actor=by,
         action="dues.exemption_end",
         target=exemption,
-        data={"member": exemption.member_id, "until": end.isoformat()},
+        data={
+            "member": exemption.member_id,
+            "until": end.isoformat(),
+            "reason": reason,
+        },
     )
     return exemption
 

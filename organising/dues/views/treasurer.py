@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,9 +17,17 @@ from federation import access
 from members.models import Membership
 from organising.web import show_errors
 
+from .. import periods as P
 from .. import selectors, services
-from ..forms import ExemptionForm, PaymentForm, RejectForm, ReverseForm
-from ..models import DeclaredPayment, LedgerEntry
+from ..forms import (
+    ChargeCorrectForm,
+    ExemptionEndForm,
+    ExemptionForm,
+    PaymentForm,
+    RejectForm,
+    ReverseForm,
+)
+from ..models import DeclaredPayment, Exemption, LedgerEntry
 from ..rates import load_schedules
 from .common import (
     error_text,
@@ -68,7 +76,12 @@ def unit(request, slug: str):
 
 
 def _member_context(
-    request, membership: Membership, *, form=None, exemption_form=None
+    request,
+    membership: Membership,
+    *,
+    form=None,
+    exemption_form=None,
+    correct_form=None,
 ) -> dict:
     """One member's dues as their treasurers see them; the forms only for those
     who keep the dues (a bound form when it comes back with errors)."""
@@ -79,7 +92,11 @@ def _member_context(
         exemption_form = exemption_form or ExemptionForm(
             initial={"starts_on": timezone.localdate()}
         )
+    can_correct = access.can(request.user, "dues.correct", membership.unit)
     return {
+        "can_correct": can_correct,
+        "correct_form": correct_form or (ChargeCorrectForm() if can_correct else None),
+        "exemption_end_form": ExemptionEndForm() if can_correct else None,
         "membership": membership,
         "member": member,
         "dues": selectors.my_dues(member),
@@ -167,6 +184,50 @@ def exempt(request, public_id):
             return redirect("dues:member", public_id=public_id)
     context = _member_context(request, membership, exemption_form=form)
     return render(request, "dues/member.html", context, status=400)
+
+
+@login_required
+@require_POST
+def charge_correct(request, public_id):
+    membership = membership_or_404(request, "dues.correct", public_id)
+    form = ChargeCorrectForm(request.POST)
+    if form.is_valid():
+        try:
+            start, _kind = P.parse_period_key(form.cleaned_data["period"])
+            services.charge_correct(
+                member=membership.user,
+                period=start,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(request, _("The charge is corrected."))
+            return redirect("dues:member", public_id=public_id)
+    context = _member_context(request, membership, correct_form=form)
+    return render(request, "dues/member.html", context, status=400)
+
+
+@login_required
+@require_POST
+def exemption_end(request, pk: int):
+    exemption = Exemption.objects.filter(pk=pk).select_related("member").first()
+    if exemption is None:
+        raise Http404
+    membership = membership_or_404(request, "dues.correct", exemption.member.public_id)
+    form = ExemptionEndForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError({"reason": _("Say why the exemption ends.")})
+        services.exemption_end(
+            exemption=exemption, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, _("The exemption ends: dues are called again."))
+    return redirect("dues:member", public_id=membership.user.public_id)
 
 
 @login_required

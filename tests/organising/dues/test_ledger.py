@@ -5,6 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from members.models import Membership
@@ -363,3 +364,118 @@ def test_balance_refresh_applies_payments_oldest_first(schedule, treasurer, memb
 @pytest.mark.parametrize("day", [date(2024, 1, 1)])
 def test_no_schedule_means_nothing_is_called(tree, member, day):
     assert services.charges_issue(on=day) == 0
+
+
+# --- Corrections, exemption ends, former members' arrears (issue 17) ----------
+
+
+def test_a_wrong_charge_is_taken_back_with_its_reason(
+    schedule, treasurer, member, api_as
+):
+    from organising.dues.selectors import standing_for
+
+    services.charges_issue()
+    called = LedgerLine.objects.get(member=member, kind=Kind.CHARGE)
+    response = api_as(treasurer).post(
+        f"/api/v1/dues/members/{member.public_id}/corrections/",
+        {"period": called.period.strftime("%Y-%m"), "reason": "left in May"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["amount_cents"] == -called.amount_cents
+    assert response.json()["note"] == "left in May"
+    assert standing_for(member).balance_cents == 0
+    again = api_as(treasurer).post(
+        f"/api/v1/dues/members/{member.public_id}/corrections/",
+        {"period": called.period.strftime("%Y-%m"), "reason": "twice"},
+        format="json",
+    )
+    assert again.status_code == 400 and "period" in again.json()
+    assert LedgerEntry.objects.filter(kind=Kind.WAIVER).count() == 1
+
+
+def test_only_treasurers_above_the_member_correct_charges(
+    tree, schedule, member, make_member, cell_secretary, client_as
+):
+    from members.models import Role
+
+    services.charges_issue()
+    elsewhere = make_member(tree.cell_b1x, roles=[(tree.cell_b1x, Role.Kind.TREASURER)])
+    url = reverse("dues:charge_correct", args=[member.public_id])
+    data = {"period": this_month().strftime("%Y-%m"), "reason": "x"}
+    assert client_as(elsewhere).post(url, data).status_code == 404
+    assert client_as(cell_secretary).post(url, data).status_code == 404
+    assert not LedgerEntry.objects.filter(kind=Kind.WAIVER).exists()
+
+
+def test_the_treasurer_corrects_a_charge_from_the_members_page(
+    schedule, treasurer, member, client_as
+):
+    services.charges_issue()
+    client = client_as(treasurer)
+    page = client.get(reverse("dues:member", args=[member.public_id]))
+    assert reverse("dues:charge_correct", args=[member.public_id]) in (
+        page.content.decode()
+    )
+    response = client.post(
+        reverse("dues:charge_correct", args=[member.public_id]),
+        {"period": this_month().strftime("%Y-%m"), "reason": "called by mistake"},
+    )
+    assert response.status_code == 302
+    assert LedgerEntry.objects.get(kind=Kind.WAIVER).note == "called by mistake"
+
+
+def test_an_exemption_is_ended_with_its_reason(
+    schedule, treasurer, member, api_as, client_as
+):
+    exemption = services.exemption_grant(
+        member=member, by=treasurer, starts_on=this_month(), reason="hardship"
+    )
+    page = client_as(treasurer).get(reverse("dues:member", args=[member.public_id]))
+    assert reverse("dues:exemption_end", args=[exemption.pk]) in page.content.decode()
+    refused = api_as(treasurer).post(
+        f"/api/v1/dues/exemptions/{exemption.pk}/end/", {}, format="json"
+    )
+    assert refused.status_code == 400 and "reason" in refused.json()
+    response = api_as(treasurer).post(
+        f"/api/v1/dues/exemptions/{exemption.pk}/end/",
+        {"reason": "found a job"},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    exemption.refresh_from_db()
+    assert exemption.ends_on is not None
+    assert AuditEntry.objects.filter(
+        action="dues.exemption_end", data__reason="found a job"
+    ).exists()
+    # Dues are called again from the next period.
+    services.charges_issue(on=P.add_months(this_month(), 1))
+    assert LedgerLine.objects.filter(
+        member=member, kind=Kind.CHARGE, period=P.add_months(this_month(), 1)
+    ).exists()
+
+
+def test_former_members_arrears_are_recorded_by_their_last_units_treasurer(
+    tree, schedule, treasurer, member, make_member, api_as
+):
+    from members.models import Role
+
+    Membership.objects.filter(user=member).update(
+        ended_on=timezone.localdate(), end_reason="left"
+    )
+    response = api_as(treasurer).post(
+        "/api/v1/dues/payments/",
+        {
+            "member": str(member.public_id),
+            "amount_cents": 1500,
+            "paid_on": timezone.localdate().isoformat(),
+            "method": "cheque",
+            "cheque_number": "991",
+            "idempotency_key": "arrears",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    elsewhere = make_member(tree.cell_b1x, roles=[(tree.cell_b1x, Role.Kind.TREASURER)])
+    with pytest.raises(PermissionDenied):
+        pay(member, elsewhere, "other", 100)
