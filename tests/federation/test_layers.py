@@ -12,6 +12,7 @@ import federation
 ALLOWED_ORGANISING = {
     "organising.audit",
     "organising.cached",
+    "organising.collation",
     "organising.live",
     "organising.web",
 }
