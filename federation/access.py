@@ -734,9 +734,10 @@ def dues_membership_or_404(user, action: str, public_id):
         memberships = membership_model.objects.select_related("user", "unit").filter(
             user__public_id=public_id
         )
-        membership = memberships.current().first() or memberships.order_by(
-            "-ended_on", "-started_on", "-pk"
-        ).first()
+        membership = (
+            memberships.current().first()
+            or memberships.order_by("-ended_on", "-started_on", "-pk").first()
+        )
     except (ValueError, TypeError, ValidationError):
         raise Http404 from None
     if membership is None or not can(user, action, membership.unit):
