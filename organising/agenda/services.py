@@ -212,6 +212,14 @@ def event_edit(*, event: Event, by, **changes) -> Event:
             )
     _refresh_span(event)
     event.save()
+    if "capacity" in changes:  # more places (or none): those waiting move up
+        waiting_starts = set(
+            Rsvp.objects.filter(event=event, waiting=True).values_list(
+                "occurrence_start", flat=True
+            )
+        )
+        for start in sorted(waiting_starts):
+            _promote_waiting(event, start)
     changed = [name for name in NOTIFIED_FIELDS if getattr(event, name) != before[name]]
     audit_record(
         actor=by,

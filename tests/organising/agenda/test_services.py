@@ -290,3 +290,15 @@ def test_all_day_event_spans_whole_days(make_event):
     assert event.starts_at == paris(2026, 12, 12, 0, 0)
     assert event.ends_at == paris(2026, 12, 13, 0, 0)
     assert isinstance(event.first_start, datetime)
+
+
+def test_more_places_move_the_waiting_list_up(
+    tree, make_member, make_event, cell_secretary
+):
+    event = make_event(capacity=1)
+    first, second = make_member(tree.cell_a1x), make_member(tree.cell_a1x)
+    services.rsvp_answer(event=event, user=first, answer="going")
+    services.rsvp_answer(event=event, user=second, answer="going")
+    assert Rsvp.objects.get(user=second).waiting
+    services.event_edit(event=event, by=cell_secretary, capacity=2)
+    assert not Rsvp.objects.get(user=second).waiting
