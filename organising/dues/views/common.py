@@ -43,9 +43,10 @@ def kept_or_404(
 
 
 def membership_or_404(request, action: str, public_id) -> Membership:
-    """The current membership of the member with `public_id`, if the user may do
-    `action` in its unit; 404 otherwise."""
-    return access.membership_in_scope_or_404(request.user, action, public_id)
+    """The membership whose unit keeps the dues of the member with `public_id` (a
+    former member's last one: their arrears are recorded there), if the user may
+    do `action` there; 404 otherwise."""
+    return access.dues_membership_or_404(request.user, action, public_id)
 
 
 def record_bulk_access(request, unit: Unit, *, kind: str, members: Iterable) -> None:

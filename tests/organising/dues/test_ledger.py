@@ -479,3 +479,26 @@ def test_former_members_arrears_are_recorded_by_their_last_units_treasurer(
     elsewhere = make_member(tree.cell_b1x, roles=[(tree.cell_b1x, Role.Kind.TREASURER)])
     with pytest.raises(PermissionDenied):
         pay(member, elsewhere, "other", 100)
+
+
+def test_the_last_units_treasurer_opens_a_former_members_page(
+    schedule, treasurer, member, client_as
+):
+    Membership.objects.filter(user=member).update(
+        ended_on=timezone.localdate(), end_reason="left"
+    )
+    client = client_as(treasurer)
+    assert (
+        client.get(reverse("dues:member", args=[member.public_id])).status_code == 200
+    )
+    response = client.post(
+        reverse("dues:record", args=[member.public_id]),
+        {
+            "idempotency_key": "arrears-page",
+            "amount": "15,00",
+            "paid_on": timezone.localdate().isoformat(),
+            "method": "cash",
+        },
+    )
+    assert response.status_code in (200, 302)
+    assert LedgerEntry.objects.filter(kind=Kind.PAYMENT, member=member).count() == 1
