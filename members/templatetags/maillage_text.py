@@ -8,6 +8,7 @@ from datetime import date
 
 from django import template
 from django.utils import formats
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -103,3 +104,10 @@ def period_label(key: str) -> str:
     return formats.date_format(
         date(int(match[1]), int(match[2]), 1), "YEAR_MONTH_FORMAT"
     )
+
+
+@register.simple_tag
+def colon() -> str:
+    """A colon after a label: with the narrow no-break space French puts before it,
+    none in English (`{% translate "Balance" %}{% colon %} 0,00 €`)."""
+    return "\u202f:" if (get_language() or "").startswith("fr") else ":"

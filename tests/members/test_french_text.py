@@ -67,3 +67,13 @@ def test_dates_follow_each_languages_format():
             "2 Dec 2026, 00:04"
         )
         assert formats.date_format(moment, "SHORT_DATE_FORMAT") == "2 Dec 2026"
+
+
+def test_a_colon_after_a_label_is_french_in_french_only():
+    from django.template import Context, Template
+
+    template = Template("{% load maillage_text %}Solde{% colon %} 0,00 €")
+    with translation.override("fr"):
+        assert template.render(Context()) == "Solde\u202f: 0,00 €"
+    with translation.override("en"):
+        assert template.render(Context()) == "Solde: 0,00 €"
