@@ -79,7 +79,8 @@ def image_clean(
 
 def _reencoded(image: Image.Image, target: str, max_side: int) -> bytes:
     icc = image.info.get("icc_profile")
-    image = ImageOps.exif_transpose(image)
+    # Turned upright in place: a copy of a 12 MP photo would cost 36 MB more.
+    ImageOps.exif_transpose(image, in_place=True)
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     if image.mode not in ("L", "RGB", "RGBA"):
         image = image.convert("RGBA" if has_alpha else "RGB")
