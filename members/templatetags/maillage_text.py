@@ -28,6 +28,7 @@ AUDIT_LABELS = {
     "application.remind": _("reminded the officers of a request to join"),
     "application.submit": _("asked to join"),
     "csv.export": _("exported a list"),
+    "dues.charge_correct": _("corrected a dues call"),
     "dues.charges_issue": _("called the dues of a period"),
     "dues.debit_batch_create": _("prepared a direct debit batch"),
     "dues.debit_return": _("recorded a returned direct debit"),
@@ -79,6 +80,7 @@ AUDIT_LABELS = {
     "territory.remove": _("removed a commune from the territory"),
     "token.create": _("created an API token"),
     "token.revoke": _("revoked an API token"),
+    "token.revoke_all": _("revoked all their API tokens"),
     "unit.create": _("created a unit"),
 }
 
