@@ -125,7 +125,10 @@ class EventList(APIView):
     def get(self, request):
         """The events with an occurrence in the range (at most 500, by first start)."""
         found = _range(request)
-        events = selectors._in_range(found["events"], found["start"], found["end"])
+        # The whole event (with its description): bounded to MAX_EVENTS rows.
+        events = selectors._in_range(
+            found["events"].defer(None), found["start"], found["end"]
+        )
         if found["kind"]:
             events = events.filter(kind=found["kind"])
         if found["unit"]:

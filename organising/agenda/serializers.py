@@ -52,6 +52,34 @@ class EventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class EventRefSerializer(serializers.ModelSerializer):
+    """An event as an occurrence shows it (no description: a month holds many)."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    unit = AgendaRefSerializer(allow_null=True, read_only=True)
+    group = AgendaRefSerializer(allow_null=True, read_only=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "uri",
+            "unit",
+            "group",
+            "kind",
+            "status",
+            "audience",
+            "title",
+            "timezone",
+            "all_day",
+            "place",
+            "online_url",
+            "capacity",
+            "rrule",
+        ]
+        read_only_fields = fields
+
+
 class EventWriteSerializer(serializers.Serializer):
     """Times with an offset (ISO 8601); the RRULE must end (COUNT or UNTIL)."""
 
@@ -111,7 +139,7 @@ class OccurrenceSerializer(serializers.Serializer):
     start = serializers.DateTimeField(source="occurrence.start")
     end = serializers.DateTimeField(source="occurrence.end")
     moved = serializers.BooleanField(source="occurrence.moved")
-    event = EventSerializer(source="occurrence.event")
+    event = EventRefSerializer(source="occurrence.event")
     my_answer = serializers.SerializerMethodField()
     waiting = serializers.SerializerMethodField()
     counts = serializers.SerializerMethodField()

@@ -187,3 +187,32 @@ def test_paris_offsets_are_kept(tree, cell_secretary, api_as):
     assert Event.objects.get(uid=response.json()["uid"]).starts_at == paris(
         2026, 12, 15, 19
     )
+
+
+def test_occurrences_api_queries_do_not_grow_with_events(
+    member, api_as, make_event, django_assert_max_num_queries
+):
+    api = api_as(member)
+    api.get(reverse("api-occurrences") + RANGE)
+    make_event(title="A", rrule="FREQ=DAILY;COUNT=5")
+    with django_assert_max_num_queries(14) as few:
+        api.get(reverse("api-occurrences") + RANGE)
+    for n in range(20):
+        make_event(title=f"B{n}", description="long text", rrule="FREQ=WEEKLY;COUNT=4")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        items = api.get(reverse("api-occurrences") + RANGE).json()
+    assert len(items) == 5 + 20 * 4  # weekly from 10 Dec: 10, 17, 24, 31
+
+
+def test_event_list_gives_descriptions_in_bounded_queries(
+    member, api_as, make_event, django_assert_max_num_queries
+):
+    for n in range(10):
+        make_event(title=f"E{n}", description=f"Ordre du jour {n}")
+    api = api_as(member)
+    api.get(reverse("api-events") + RANGE)
+    with django_assert_max_num_queries(12):
+        body = api.get(reverse("api-events") + RANGE).json()
+    assert {e["description"] for e in body["results"]} == {
+        f"Ordre du jour {n}" for n in range(10)
+    }
