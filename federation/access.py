@@ -697,10 +697,20 @@ def can_somewhere(user_or_viewer, action: str) -> bool:
 
 
 def current_member_ids() -> QuerySet:
-    """Ids of the accounts with a current membership (adherent or sympathiser), as a
-    subquery: what is sent to members (e-mail digests) goes to them only."""
+    """Ids of the accounts with a current membership (adherent or sympathiser) and
+    of superusers, as a subquery: what is sent to members (notifications, e-mail
+    digests, unread counts) goes to them only; a former member keeps only their own
+    data."""
     membership = apps.get_model("members", "Membership")
-    return membership.objects.current().values("user_id")
+    user = apps.get_model(settings.AUTH_USER_MODEL)
+    return user.objects.filter(
+        Q(is_superuser=True) | Q(pk__in=membership.objects.current().values("user_id"))
+    ).values("pk")
+
+
+def is_current_member(user_id: int) -> bool:
+    """Whether the account is among `current_member_ids` (one small query)."""
+    return current_member_ids().filter(pk=user_id).exists()
 
 
 # --- Members in one's units ---------------------------------------------------------

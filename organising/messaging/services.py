@@ -641,8 +641,12 @@ def notification_create(
     actor: User | None,
     post: Post | None = None,
     text: str = "",
-) -> Notification:
-    """Store a notification and update the recipient's badge when the change commits."""
+) -> Notification | None:
+    """Store a notification and update the recipient's badge when the change commits.
+    A former member hears only of what happened to their own posts (a hidden post):
+    they keep their own data, not news of others' (None then)."""
+    if kind != Notification.Kind.HIDDEN and not access.is_current_member(recipient.pk):
+        return None
     notification = Notification.objects.create(
         recipient_id=recipient.pk, kind=kind, actor=actor, post=post, text=text
     )
@@ -789,9 +793,12 @@ def message_send(
     Conversation.objects.filter(pk=conversation.pk).update(
         last_message_at=message.created
     )
-    Participant.objects.filter(conversation=conversation, left_at__isnull=True).exclude(
-        user=by
-    ).exclude(user_id__in=blocked_by).update(unread=F("unread") + 1)
+    Participant.objects.filter(
+        conversation=conversation,
+        left_at__isnull=True,
+        # Former members no longer read it: no unread count for them either.
+        user_id__in=access.current_member_ids(),
+    ).exclude(user=by).exclude(user_id__in=blocked_by).update(unread=F("unread") + 1)
     Participant.objects.filter(conversation=conversation, user=by).update(
         unread=0, last_read_id=message.pk
     )

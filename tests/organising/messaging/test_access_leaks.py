@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from federation.models import Audience, Group, GroupMembership
 from members.services import membership_end
-from organising.messaging import services, tasks
+from organising.messaging import selectors, services, tasks
 from organising.messaging.models import Post
 
 
@@ -224,3 +224,21 @@ def test_no_email_digest_goes_to_a_former_member(people, post_as, ended):
         tasks.email_unread_notifications.apply(kwargs={"frequency": "daily"}).get() == 0
     )
     assert mail.outbox == []
+
+
+def test_a_former_member_hears_no_more_news_of_others(
+    tree, people, post_as, ended, client_as
+):
+    post = post_as(people.bob, "my old post", Audience.PUBLIC)
+    conversation = services.conversation_start(
+        by=people.alice, people=[people.bob, people.carol], body="hello all"
+    )
+    ended(people.bob)
+    services.post_create(author=people.alice, body="an answer", parent=post)
+    services.message_send(conversation=conversation, by=people.alice, body="later")
+    assert not people.bob.notifications.filter(kind="reply").exists()
+    counts = selectors.unread_counts(people.bob.pk)
+    assert counts == {"notifications": 0, "messages": 1}  # the one before leaving
+    # What happens to their own post is still theirs to know.
+    services.post_hide(post=post, by=people.fed_secretary, reason="old")
+    assert people.bob.notifications.filter(kind="hidden").exists()
