@@ -365,3 +365,18 @@ def test_member_counts_follow_payments_memberships_and_exemptions(
     after_end = counts()
     assert after_end == fresh()
     assert [n for n, _up in after_end] == [n - 1 for n, _up in after_exemption]
+
+
+def test_reports_answer_with_the_cache_down(
+    tree, activity, redis_down, national_treasurer, client_as, api_as
+):
+    page = client_as(national_treasurer).get(
+        reverse("dues:report", args=[tree.national.slug])
+    )
+    assert page.status_code == 200
+    api = api_as(national_treasurer).get(f"{API}/units/{tree.section_a1.slug}/report/")
+    assert api.status_code == 200
+    members = Membership.objects.filter(
+        unit__path__startswith=tree.section_a1.path, ended_on__isnull=True
+    ).count()
+    assert api.json()["totals"]["members"] == members
