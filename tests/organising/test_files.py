@@ -12,6 +12,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test.client import FakePayload
 from PIL import Image
 
@@ -250,6 +251,49 @@ def test_an_avatar_that_is_not_an_image_gets_a_field_error(people, client_as):
     assert "not an image" in " ".join(response.context["form"].errors["avatar"])
     people.alice.refresh_from_db()
     assert not people.alice.avatar
+
+
+# --- Files stored before random names -----------------------------------------------
+
+
+def test_media_clean_renames_and_re_encodes_old_files(
+    people, post_as, client_as, django_capture_on_commit_callbacks
+):
+    post = post_as(people.alice, "old")
+    old_image = default_storage.save(
+        "posts/2026/12/image.png", ContentFile(png(size=(4000, 10)).read())
+    )
+    row = PostImage.objects.create(post=post, image=old_image, width=4000, height=10)
+    old_avatar = default_storage.save(
+        "avatars/IMG_2031.jpg", ContentFile(jpeg_with_gps().read())
+    )
+    people.bob.avatar = old_avatar
+    people.bob.save(update_fields=["avatar"])
+    broken = default_storage.save("avatars/notes.jpg", ContentFile(b"not an image"))
+    people.carol.avatar = broken
+    people.carol.save(update_fields=["avatar"])
+
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("media_clean", stdout=out, stderr=io.StringIO())
+    assert "messaging.PostImage.image: 1 cleaned" in out.getvalue()
+    assert "members.User.avatar: 1 cleaned, 1 refused" in out.getvalue()
+
+    row.refresh_from_db()
+    people.bob.refresh_from_db()
+    assert RANDOM_POST_NAME.match(row.image.name)
+    assert (row.width, row.height) == (2560, 6)
+    assert RANDOM_AVATAR_NAME.match(people.bob.avatar.name)
+    with Image.open(people.bob.avatar.open("rb")) as avatar:
+        assert not avatar.getexif() and max(avatar.size) == 512
+    assert not default_storage.exists(old_image)
+    assert not default_storage.exists(old_avatar)
+    assert default_storage.exists(broken)  # kept, still behind the checked view
+    assert client_as(people.alice).get(row.get_absolute_url()).status_code == 200
+
+    again = io.StringIO()
+    call_command("media_clean", stdout=again, stderr=io.StringIO())
+    assert "messaging.PostImage.image: 0 cleaned" in again.getvalue()
 
 
 # --- Early refusal of large uploads --------------------------------------------------
