@@ -48,7 +48,20 @@ def my_units(request):
     return render(
         request,
         "federation/my_units.html",
-        {"chain": chain, "offices": offices, "groups": groups, "viewer": viewer},
+        {
+            "chain": chain,
+            "offices": offices,
+            "groups": groups,
+            "viewer": viewer,
+            # Every group of the member's units they are not in, and what they may do.
+            "offers": _group_offers(
+                request.user,
+                Group.objects.filter(unit__in=chain)
+                .exclude(memberships__user=request.user)
+                .select_related("unit")
+                .order_by("unit__depth", "name")[:100],
+            ),
+        },
     )
 
 

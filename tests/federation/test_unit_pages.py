@@ -75,3 +75,18 @@ def test_the_officers_list_follows_the_roles(tree, make_member, member, client_a
     )
     page = client_as(member).get(f"/units/{tree.cell_a1x.slug}/").content.decode()
     assert "Tom" in page and treasurer.display_name == "Tom"
+
+
+def test_my_units_offers_every_group_of_my_units_i_am_not_in(
+    tree, groups, section_secretary, member, client_as
+):
+    section_group = services.group_create(
+        unit=tree.section_a1, name="Jeunes", by=section_secretary
+    )
+    client = client_as(member)
+    client.post(f"/groups/{groups['health'].slug}/join/")
+    page = client.get("/units/").content.decode()
+    assert "Groups you may join" in page
+    assert f'action="/groups/{groups["open_to_all"].slug}/join/"' in page
+    assert f'action="/groups/{section_group.slug}/join/"' in page
+    assert f'action="/groups/{groups["health"].slug}/join/"' not in page  # in it
