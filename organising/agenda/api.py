@@ -52,9 +52,12 @@ MAX_OCCURRENCES = 500
 def _moment(raw: str | None, name: str) -> datetime | None:
     if not raw:
         return None
-    value = parse_datetime(raw)
-    if value is None and (day := parse_date(raw)) is not None:
-        value = datetime.combine(day, datetime.min.time())
+    try:
+        value = parse_datetime(raw)
+        if value is None and (day := parse_date(raw)) is not None:
+            value = datetime.combine(day, datetime.min.time())
+    except ValueError:  # well formed but not a date (2026-13-45)
+        value = None
     if value is None:
         raise ValidationError({name: ["Give an ISO 8601 date or date-time."]})
     if timezone.is_naive(value):
@@ -69,8 +72,8 @@ def _range(request) -> dict:
         raise ValidationError({"to": ["The end of the range is before its start."]})
     if end - start > selectors.MAX_RANGE:
         raise ValidationError({"to": ["At most 400 days at once."]})
-    kind = request.query_params.get("kind") or None
-    if kind and kind not in Event.Kind.values:
+    kind = request.query_params.get("kind")  # "" is not a kind either (400)
+    if kind is not None and kind not in Event.Kind.values:
         raise ValidationError({"kind": [f"One of {', '.join(Event.Kind.values)}."]})
     unit = None
     if request.query_params.get("unit"):

@@ -44,7 +44,9 @@ class EventForm(forms.Form):
     )
     place = forms.CharField(label=_("Place (address)"), max_length=300, required=False)
     online_url = forms.URLField(label=_("Online link"), required=False)
-    capacity = forms.IntegerField(label=_("Capacity"), min_value=1, required=False)
+    capacity = forms.IntegerField(
+        label=_("Capacity"), min_value=1, max_value=1_000_000, required=False
+    )
     contact = forms.CharField(
         label=_("Organiser contact"), max_length=200, required=False
     )

@@ -99,7 +99,9 @@ class EventWriteSerializer(serializers.Serializer):
     )
     place = serializers.CharField(max_length=300, required=False, allow_blank=True)
     online_url = serializers.URLField(required=False, allow_blank=True)
-    capacity = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    capacity = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, required=False, allow_null=True
+    )
     contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
     rrule = serializers.CharField(max_length=500, required=False, allow_blank=True)
 

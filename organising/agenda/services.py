@@ -91,8 +91,12 @@ def _check_event(event: Event) -> None:
         errors["ends_at"] = _("Give the end.")
     elif event.starts_at is not None and event.ends_at < event.starts_at:
         errors["ends_at"] = _("The end is before the start.")
-    if event.capacity is not None and event.capacity < 1:
+    if event.capacity is not None and not 1 <= event.capacity <= 1_000_000:
         errors["capacity"] = _("The capacity is at least one place.")
+    for name in ("starts_at", "ends_at"):
+        moment = getattr(event, name)
+        if moment is not None and not 1970 <= moment.year <= 2200:
+            errors[name] = _("Give a date between 1970 and 2200.")
     if errors:
         raise ValidationError(errors)
     if event.all_day:  # whole days in the event's zone: midnight to midnight

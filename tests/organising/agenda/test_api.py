@@ -216,3 +216,30 @@ def test_event_list_gives_descriptions_in_bounded_queries(
     assert {e["description"] for e in body["results"]} == {
         f"Ordre du jour {n}" for n in range(10)
     }
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        (
+            {"starts_at": "9999-12-31T23:00:00Z", "ends_at": "9999-12-31T23:30:00Z"},
+            "starts_at",
+        ),
+        ({"capacity": 2**40}, "capacity"),
+    ],
+)
+def test_out_of_range_values_are_400(tree, cell_secretary, api_as, fields, field):
+    data = {
+        "unit": tree.cell_a1x.slug,
+        "title": "AG",
+        "starts_at": "2026-12-15T19:00:00+01:00",
+        "ends_at": "2026-12-15T21:00:00+01:00",
+        **fields,
+    }
+    response = api_as(cell_secretary).post(reverse("api-events"), data, format="json")
+    assert response.status_code == 400 and field in response.json()
+
+
+def test_an_impossible_date_in_the_range_is_400(member, api_as):
+    response = api_as(member).get(reverse("api-occurrences") + "?from=2026-13-45")
+    assert response.status_code == 400 and "from" in response.json()
