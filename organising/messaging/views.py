@@ -478,7 +478,9 @@ def reports(request):
 @login_required
 @require_POST
 def report_resolve(request, pk):
-    report = get_object_or_404(Report, pk=pk)
+    report = get_object_or_404(Report.objects.select_related("unit"), pk=pk)
+    if not access.can(request.user, "content.moderate", report.unit):
+        raise Http404  # a report outside one's units does not exist for them
     services.report_resolve(report=report, by=request.user)
     messages.success(request, _("Report closed."))
     return redirect("messaging:reports")

@@ -242,3 +242,12 @@ def test_a_former_member_hears_no_more_news_of_others(
     # What happens to their own post is still theirs to know.
     services.post_hide(post=post, by=people.fed_secretary, reason="old")
     assert people.bob.notifications.filter(kind="hidden").exists()
+
+
+def test_a_report_outside_ones_units_is_404(tree, people, post_as, client_as):
+    post = post_as(people.alice, "cell post")
+    report = services.post_report(post=post, by=people.bob, reason="spam")
+    outside = client_as(people.erin).post(f"/posts/reports/{report.pk}/resolve/")
+    assert outside.status_code == 404
+    inside = client_as(people.officer).post(f"/posts/reports/{report.pk}/resolve/")
+    assert inside.status_code == 302
