@@ -52,9 +52,12 @@ MAX_OCCURRENCES = 500
 def _moment(raw: str | None, name: str) -> datetime | None:
     if not raw:
         return None
-    value = parse_datetime(raw)
-    if value is None and (day := parse_date(raw)) is not None:
-        value = datetime.combine(day, datetime.min.time())
+    try:
+        value = parse_datetime(raw)
+        if value is None and (day := parse_date(raw)) is not None:
+            value = datetime.combine(day, datetime.min.time())
+    except ValueError:  # well formed but not a date (2026-13-45)
+        value = None
     if value is None:
         raise ValidationError({name: ["Give an ISO 8601 date or date-time."]})
     if timezone.is_naive(value):
