@@ -215,11 +215,17 @@ def main() -> int:
         section_page = common.measure(
             section_url, cookies=cookies, requests=200 if quick else 1000, concurrency=1
         )
+        bare_page = common.measure(
+            f"{base}/bench/bare/", requests=200, concurrency=1, max_seconds=60
+        )
         # Two at a time, one per core: what two treasurers at once see.
         section_page_c2 = common.measure(
             section_url, cookies=cookies, requests=200 if quick else 1000, concurrency=2
         )
     figures["national_report_page"] = national_page.as_dict()
+    # The machine is shared: the bare view (one SQL query) measured in the same
+    # minute says how loaded it was.
+    figures["bare_view_page"] = bare_page.as_dict()
     figures["national_page_vs_sql"] = round(national_page.p50_ms / ms(national_sql), 2)
     figures["section_report_page"] = section_page.as_dict()
     figures["section_report_page_c2"] = section_page_c2.as_dict()

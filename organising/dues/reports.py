@@ -152,7 +152,9 @@ class Report:
 
     def chart(self) -> dict:
         """The bars of the chart in SVG units (a 100-high plotting box; each month
-        10 wide), computed here so that the template only draws."""
+        10 wide), computed here so that the template only draws. Coordinates are
+        strings: the template would otherwise format each number for the language
+        (a third of the page's time)."""
         top = max([1, *(max(m.expected_cents, m.collected_cents) for m in self.months)])
         bars = []
         last = len(self.months) - 1
@@ -162,20 +164,21 @@ class Report:
             bars.append(
                 {
                     "point": month,
-                    "x": index * 10 + 1,
-                    "x2": index * 10 + 5,
-                    "expected_y": 100 - expected,
-                    "expected_h": expected,
-                    "collected_y": 100 - collected,
-                    "collected_h": collected,
-                    "label_x": index * 10 + 5,
+                    "x": str(index * 10 + 1),
+                    "x2": str(index * 10 + 5),
+                    "expected_y": str(100 - expected),
+                    "expected_h": str(expected),
+                    "collected_y": str(100 - collected),
+                    "collected_h": str(collected),
+                    "label_x": str(index * 10 + 5),
                     # Every third month, counted back from the last one; a
                     # phone shows only every sixth (the others are "minor").
                     "labelled": (last - index) % 3 == 0,
                     "minor": (last - index) % 6 != 0,
                 }
             )
-        return {"width": max(10, len(bars) * 10), "bars": bars}
+        width = max(10, len(bars) * 10)
+        return {"width": str(width), "box": f"-20 0 {width + 40} 118", "bars": bars}
 
 
 def _period_error(message: str) -> ValidationError:

@@ -87,7 +87,7 @@ def test_chart_has_24_months_ending_on_the_period(tree, activity):
     assert report.months[-1].start == this_month()
     chart = report.chart()
     assert len(chart["bars"]) == 24
-    assert all(0 <= bar["collected_h"] <= 100 for bar in chart["bars"])
+    assert all(0 <= int(bar["collected_h"]) <= 100 for bar in chart["bars"])
 
 
 def test_query_count_does_not_grow_with_the_number_of_cells(
