@@ -98,12 +98,14 @@ def test_every_dues_page_fits_a_phone(
         display_name="Marie-Françoise de La Tour-Dumoulin",
         email="marie-francoise.delatourdumoulin.1987@exemple-interminable.fr",
     )
+    # Paid last year (a receipt to show), before any dues were called; a payment
+    # is recorded only from the member's joining, so they joined then.
+    last_year = today.replace(year=today.year - 1)
+    Membership.objects.filter(user=member).update(started_on=last_year)
+    pay(member, treasurer, "last-year", 1500, paid_on=last_year)
     Membership.objects.filter(unit=tree.cell_a1x).update(
         started_on=P.add_months(this_month(), -2)
     )
-    # Paid last year (a receipt to show), before any dues were called.
-    last_year = today.replace(year=today.year - 1)
-    pay(member, treasurer, "last-year", 1500, paid_on=last_year)
     for offset in (2, 1, 0):
         services.charges_issue(on=P.add_months(this_month(), -offset))
     services.declared_payment_create(
