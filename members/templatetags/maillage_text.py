@@ -8,7 +8,7 @@ from datetime import date
 
 from django import template
 from django.utils import formats
-from django.utils.translation import get_language
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -112,4 +112,6 @@ def period_label(key: str) -> str:
 def colon() -> str:
     """A colon after a label: with the narrow no-break space French puts before it,
     none in English (`{% translate "Balance" %}{% colon %} 0,00 €`)."""
-    return "\u202f:" if (get_language() or "").startswith("fr") else ":"
+    # The same msgid as Django's form label suffix: our French catalogue gives both
+    # the narrow no-break space (Django's own gives a plain one).
+    return gettext(":")

@@ -77,3 +77,10 @@ def test_a_colon_after_a_label_is_french_in_french_only():
         assert template.render(Context()) == "Solde\u202f: 0,00 €"
     with translation.override("en"):
         assert template.render(Context()) == "Solde: 0,00 €"
+
+
+def test_form_labels_end_with_a_french_colon(db, client):
+    page = client.get("/join/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "code postal\u202f:</label>" in page
+    english = client.get("/join/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "postcode:</label>" in english.lower()
