@@ -7,6 +7,7 @@ in the README.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -373,11 +374,16 @@ RATE_LIMITS_NETWORK = {
     "mention": "200/m",
     "invitation": "300/h",
 }
+_RATE = re.compile(r"\s*\d+\s*/\s*\d*\s*[smhd]\s*")
 for _action in RATE_LIMITS:
-    _name = f"RATE_LIMIT_{_action.upper()}"
-    RATE_LIMITS[_action] = os.environ.get(_name, RATE_LIMITS[_action])
-    _name += "_NETWORK"
-    RATE_LIMITS_NETWORK[_action] = os.environ.get(_name, RATE_LIMITS_NETWORK[_action])
+    for _name, _limits in (
+        (f"RATE_LIMIT_{_action.upper()}", RATE_LIMITS),
+        (f"RATE_LIMIT_{_action.upper()}_NETWORK", RATE_LIMITS_NETWORK),
+    ):
+        _limits[_action] = os.environ.get(_name, _limits[_action])
+        _rates = [r for r in _limits[_action].split(",") if r.strip()]
+        if not all(_RATE.fullmatch(r) for r in _rates):
+            raise ImproperlyConfigured(f"{_name}: write rates like 10/m,100/h")
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Maillage"

@@ -65,6 +65,21 @@ def test_parse_rates():
         ratelimits.parse_rates("ten per minute")
 
 
+@pytest.mark.parametrize("value", ["ten", "10", "10/week", "10/m,lots"])
+def test_a_bad_rate_setting_refuses_to_start(value):
+    env = {**os.environ, "RATE_LIMIT_POST_NETWORK": value}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "RATE_LIMIT_POST_NETWORK: write rates like 10/m,100/h" in result.stderr
+
+
 def test_networks_group_addresses():
     assert ratelimits.network_of("192.0.2.17") == "192.0.2.0/24"
     assert ratelimits.network_of("2001:db8:1:2:3::9") == "2001:db8:1:2::/64"
