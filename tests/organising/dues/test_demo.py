@@ -163,7 +163,13 @@ def test_the_demo_ledger_adds_up(seeded):
     imports = Import.objects.filter(state=Import.State.CONFIRMED)
     assert imports.exclude(filename__endswith=last_year).count() == 18
     assert imports.filter(filename__endswith=last_year).count() == 18
-    assert mail.outbox == []
+    # The only e-mails: each debited member's pre-notification of the debit.
+    mandated = set(
+        Mandate.objects.filter(state=Mandate.State.ACTIVE).values_list(
+            "member__email", flat=True
+        )
+    )
+    assert sorted(to for m in mail.outbox for to in m.to) == sorted(mandated)
 
 
 def test_demo_members_download_last_years_receipt(seeded, client_as):
