@@ -195,10 +195,13 @@ def _overlaps(first: datetime, last: datetime, start: datetime, end: datetime) -
 
 def expand(events: Iterable, start: datetime, end: datetime) -> list[Occurrence]:
     """Occurrences of every event in [start, end), by start. Each event's exceptions
-    must be prefetched (`exceptions`), so this runs no query."""
+    must be loaded (`exception_list`, or prefetched `exceptions`): no query here."""
     found: list[Occurrence] = []
     for event in events:
-        found.extend(occurrences(event, start, end, event.exceptions.all()))
+        exceptions = getattr(event, "exception_list", None)
+        if exceptions is None:
+            exceptions = event.exceptions.all()
+        found.extend(occurrences(event, start, end, exceptions))
     found.sort(key=lambda occurrence: (occurrence.start, occurrence.event.pk))
     return found
 

@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q, QuerySet
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from federation import access
-from federation.models import Audience, Unit
+from federation.models import Audience, Group, Unit
 
 from . import recurrence
-from .models import Event, Rsvp
+from .models import Event, OccurrenceException, Rsvp
 
 MAX_RANGE = timedelta(days=400)  # a year and a bit: the feeds' span
 
@@ -56,6 +57,52 @@ def _base(user) -> QuerySet:
         .only(*event_fields, *_RELATED_FIELDS)
         .prefetch_related("exceptions")
     )
+
+
+_LIGHT_FIELDS = [
+    f.attname
+    for f in Event._meta.concrete_fields
+    if f.name not in ("description", "created_at")
+]
+
+
+def load_events(queryset: QuerySet) -> list[Event]:
+    """The events of `queryset` as Event instances built from plain rows, their units
+    and groups loaded once each and their exceptions prefetched (four queries at
+    most). A month can hold thousands of events: Django's model loading with joined
+    units cost ten times the rows' own reading (bench/agenda). The instances are
+    complete but for the description, which is read on first use."""
+    rows = list(queryset.prefetch_related(None).values(*_LIGHT_FIELDS))
+    unit_ids = {r[k] for r in rows for k in ("unit_id", "audience_unit_id")} - {None}
+    group_ids = {r[k] for r in rows for k in ("group_id", "audience_group_id")} - {None}
+    units = Unit.objects.only(*_UNIT_FIELDS).in_bulk(unit_ids) if unit_ids else {}
+    groups = Group.objects.only(*_GROUP_FIELDS).in_bulk(group_ids) if group_ids else {}
+    events = []
+    for row in rows:
+        event = Event.__new__(Event)
+        event.__dict__.update(row)
+        event._state = ModelState()
+        event._state.adding, event._state.db = False, queryset.db
+        cache = event._state.fields_cache
+        cache["unit"] = units.get(row["unit_id"])
+        cache["audience_unit"] = units.get(row["audience_unit_id"])
+        cache["group"] = groups.get(row["group_id"])
+        cache["audience_group"] = groups.get(row["audience_group_id"])
+        events.append(event)
+    # Exceptions in one query, as plain lists (a prefetch builds a queryset per event).
+    by_event = defaultdict(list)
+    if events:
+        for exception in OccurrenceException.objects.filter(
+            event_id__in=[event.pk for event in events]
+        ):
+            by_event[exception.event_id].append(exception)
+    for event in events:
+        event.exception_list = by_event.get(event.pk, [])
+    return events
+
+
+_UNIT_FIELDS = ("id", "name", "slug", "path", "depth", "level_id")
+_GROUP_FIELDS = ("id", "name", "slug", "unit_id")
 
 
 def mine(user) -> QuerySet:
@@ -169,7 +216,7 @@ def agenda(
             Q(unit__path__startswith=unit.path)
             | Q(group__unit__path__startswith=unit.path)
         )
-    occurrences = recurrence.expand(events, start, end)
+    occurrences = recurrence.expand(load_events(events), start, end)
     result = Agenda(user=user, start=start, end=end, occurrences=occurrences)
     if load:
         result.load(occurrences, with_counts=with_counts)
