@@ -18,6 +18,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.db import connections
 
 from organising.messaging import broadcast, services
+from organising.messaging.models import Post
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -168,7 +169,7 @@ def test_a_new_post_appears_in_the_other_members_timeline(
     bob_page.click("#composer button[type=submit]")
     alice_page.locator("#timeline").get_by_text("J'y serai").wait_for()
 
-    post = services.Post.objects.get(body__startswith="Tractage")
+    post = Post.objects.get(body__startswith="Tractage")
     alice_page.goto(f"{asgi_server}/posts/{post.pk}/delete/")
     alice_page.click("main form button[type=submit]")
     bob_page.locator(f"#post-{post.pk}").wait_for(state="detached")

@@ -1,0 +1,126 @@
+"""Reads that need care: timelines, threads, conversations, unread counts.
+
+Timelines are read, not delivered (fan-out on read): a page is one indexed query over
+the posts published in the units, groups and authors the timeline covers, kept to
+those the viewer may see (`federation.access.visible_filter`), newest first, cut by a
+keyset cursor (created, id). Decorating a page (reactions, images) costs a fixed
+number of queries whatever its size.
+
+The package is split by topic; every name is re-exported here while imports move to
+the topic modules (`from organising.messaging.selectors.timelines import ...`)."""
+
+from .cards import (  # noqa: F401
+    _URL_SAMPLES,
+    _attach_content,
+    _Nobody,
+    _url,
+    _url_pattern,
+    _with_originals,
+    boosted_by,
+    decorate,
+    decorate_content,
+    post_for_broadcast,
+    reaction_lists,
+)
+from .inbox import (  # noqa: F401
+    conversation_for_participant,
+    conversations_for,
+    messages_page,
+    messages_since,
+    notifications_page,
+    people_to_write_to,
+    unread_counts,
+)
+from .pages import (  # noqa: F401
+    CATCH_UP_LIMIT,
+    MAX_PAGE_SIZE,
+    PAGE_SIZE,
+    POST_RELATED,
+    THREAD_LIMIT,
+    Cursor,
+    Page,
+    _before,
+    _page,
+)
+from .threads import (  # noqa: F401
+    Thread,
+    _mark_rights,
+    get_post_or_404,
+    thread_for,
+)
+from .timelines import (  # noqa: F401
+    TimelinePage,
+    _from_where,
+    _merged_page,
+    _orm_union,
+    _silenced_authors,
+    _timeline_rows,
+    _union_of_branches,
+    home_branches,
+    home_scope,
+    home_sources,
+    load_posts,
+    silenced_ids,
+    timeline_author,
+    timeline_group,
+    timeline_hashtag,
+    timeline_home,
+    timeline_public,
+    timeline_since,
+    timeline_unit,
+    visible_to,
+)
+
+__all__ = [
+    "_URL_SAMPLES",
+    "_url_pattern",
+    "_url",
+    "decorate",
+    "decorate_content",
+    "_attach_content",
+    "_with_originals",
+    "reaction_lists",
+    "post_for_broadcast",
+    "_Nobody",
+    "boosted_by",
+    "people_to_write_to",
+    "conversations_for",
+    "conversation_for_participant",
+    "messages_page",
+    "messages_since",
+    "unread_counts",
+    "notifications_page",
+    "PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "THREAD_LIMIT",
+    "CATCH_UP_LIMIT",
+    "POST_RELATED",
+    "Cursor",
+    "_before",
+    "Page",
+    "_page",
+    "Thread",
+    "_mark_rights",
+    "thread_for",
+    "get_post_or_404",
+    "silenced_ids",
+    "_silenced_authors",
+    "visible_to",
+    "_timeline_rows",
+    "_merged_page",
+    "TimelinePage",
+    "load_posts",
+    "_from_where",
+    "_union_of_branches",
+    "_orm_union",
+    "home_sources",
+    "home_branches",
+    "home_scope",
+    "timeline_home",
+    "timeline_unit",
+    "timeline_group",
+    "timeline_public",
+    "timeline_hashtag",
+    "timeline_author",
+    "timeline_since",
+]

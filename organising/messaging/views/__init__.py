@@ -1,0 +1,91 @@
+"""Web pages: timelines, threads, conversations, notifications. Server-rendered; htmx
+swaps fragments where it is loaded, and every form also works without JavaScript.
+
+The package is split by topic; every name is re-exported here while imports move to
+the topic modules (`from organising.messaging.views.posts import ...`)."""
+
+from .common import (  # noqa: F401
+    _cursor,
+    _errors_to_form,
+    _safe_next,
+)
+from .conversations import (  # noqa: F401
+    _is_uuid,
+    _people_for,
+    conversation,
+    conversation_add,
+    conversation_leave,
+    conversation_new,
+    conversation_read,
+    conversations,
+    notification_settings,
+    notifications,
+)
+from .posts import (  # noqa: F401
+    post_boost,
+    post_create,
+    post_delete,
+    post_detail,
+    post_edit,
+    post_hide,
+    post_image,
+    post_react,
+    post_relay,
+    post_reply,
+    post_report,
+    post_unhide,
+    report_resolve,
+    reports,
+)
+from .timelines import (  # noqa: F401
+    _composer,
+    _older_items_only,
+    _timeline,
+    group_timeline,
+    hashtag,
+    home,
+    member,
+    public,
+    relation,
+    unit_timeline,
+)
+
+__all__ = [
+    "_cursor",
+    "_errors_to_form",
+    "_safe_next",
+    "conversations",
+    "_people_for",
+    "conversation_new",
+    "_is_uuid",
+    "conversation",
+    "conversation_read",
+    "conversation_leave",
+    "conversation_add",
+    "notifications",
+    "notification_settings",
+    "post_create",
+    "post_detail",
+    "post_reply",
+    "post_edit",
+    "post_delete",
+    "post_hide",
+    "post_unhide",
+    "post_report",
+    "post_react",
+    "post_boost",
+    "post_relay",
+    "post_image",
+    "reports",
+    "report_resolve",
+    "_older_items_only",
+    "_timeline",
+    "_composer",
+    "home",
+    "public",
+    "unit_timeline",
+    "group_timeline",
+    "hashtag",
+    "member",
+    "relation",
+]
