@@ -182,6 +182,8 @@ def new_page(browser, a11y):
         )
         context = browser.new_context(viewport=viewport, locale=locale)
         context.set_default_timeout(10_000)
+        # A first page (templates, a cold server) can take long on a busy 2-core box.
+        context.set_default_navigation_timeout(30_000)
         a11y.watch(context)
         contexts.append(context)
         page = context.new_page()
