@@ -539,6 +539,12 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets whose field names collide across apps get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "MembershipStatusEnum": "members.models.Membership.Status",
+        "EventKindEnum": "organising.agenda.models.Event.Kind",
+        "EventStatusEnum": "organising.agenda.models.Event.Status",
+    },
     # Every operation's error answers (400/401/403/404/429), declared in one place.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
