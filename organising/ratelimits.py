@@ -8,8 +8,9 @@ templates/429.html, or JSON for the API).
 - The limits are settings: `RATE_LIMITS` (per member) and `RATE_LIMITS_NETWORK`
   (per client network: an IPv4 /24 or an IPv6 /64), each action a rate such as
   "10/m,60/h" (n per s, m, h or d; several windows all apply).
-- Counts live in Redis when there is one (one atomic round trip: SET NX EX then
-  INCRBY in a MULTI), so they hold across processes. When Redis fails, this
+- Sliding windows (this window's count plus the previous one's, weighed by its
+  overlap). Counts live in Redis when there is one (one atomic round trip: SET NX
+  EX, INCRBY and GET in a MULTI), so they hold across processes. When Redis fails, this
   process counts alone for a little while (`_LOCAL`): the limit is then per
   process, never a 500 and never everyone refused. Without Redis configured, the
   in-process cache counts.
@@ -136,34 +137,64 @@ _LOCAL = _LocalCounts()
 _redis_down_until: dict[str, float] = {}
 
 
-def _count(keys: list[tuple[str, int]], cost: int, now: float) -> list[int]:
-    """Add `cost` to each (key, window seconds) and answer the new counts."""
+def _count(
+    keys: list[tuple[str, str, int]], cost: int, now: float
+) -> list[tuple[int, int]]:
+    """Add `cost` to each (key, previous window's key, window seconds); answer each
+    new count with the previous window's count. A window's count is kept through
+    the next window, which weighs it."""
     backend = getattr(cache, "_cache", None)
     if backend is None or not hasattr(backend, "get_client"):
-        return [_count_in_cache(key, cost, seconds) for key, seconds in keys]
+        return [_count_in_cache(key, before, cost, s) for key, before, s in keys]
     server = cache._servers[0]
     if now >= _redis_down_until.get(server, 0.0):
         try:
             pipe = backend.get_client(None, write=True).pipeline(transaction=True)
-            for key, seconds in keys:
+            for key, before, seconds in keys:
                 # No release prefix: old and new releases share counts in a deploy.
-                pipe.set(key, 0, ex=seconds + 1, nx=True)
+                pipe.set(key, 0, ex=2 * seconds + 1, nx=True)
                 pipe.incrby(key, cost)
-            return [int(n) for n in pipe.execute()[1::2]]
+                pipe.get(before)
+            results = pipe.execute()
+            return [
+                (int(results[n + 1]), int(results[n + 2] or 0))
+                for n in range(0, len(results), 3)
+            ]
         except Exception:  # noqa: BLE001 - Redis down: count here, never fail
             logger.warning("Rate limits counted in process (Redis)", exc_info=True)
             _redis_down_until[server] = now + REDIS_RETRY_SECONDS
-    return [_LOCAL.incr(f"{server}|{key}", cost, s, now) for key, s in keys]
+    return [
+        (
+            _LOCAL.incr(f"{server}|{key}", cost, 2 * s, now),
+            _LOCAL.incr(f"{server}|{before}", 0, 2 * s, now),
+        )
+        for key, before, s in keys
+    ]
 
 
-def _count_in_cache(key: str, cost: int, seconds: int) -> int:
+def _count_in_cache(key: str, before: str, cost: int, seconds: int) -> tuple[int, int]:
     """The in-process cache (no Redis configured): add and incr are atomic there."""
-    cache.add(key, 0, seconds + 1)
+    cache.add(key, 0, 2 * seconds + 1)
     try:
-        return cache.incr(key, cost)
+        count = cache.incr(key, cost)
     except ValueError:  # expired between add and incr
-        cache.add(key, 0, seconds + 1)
-        return cache.incr(key, cost)
+        cache.add(key, 0, 2 * seconds + 1)
+        count = cache.incr(key, cost)
+    return count, cache.get(before, 0)
+
+
+def _wait(rate: Rate, count: int, previous: int, elapsed: float) -> float:
+    """Seconds before a sliding window (this window's count plus the previous one's,
+    weighed by how much of it still overlaps the last `rate.seconds`) falls back to
+    the limit; 0 when it is not over. Fixed windows alone let twice the limit
+    through across a boundary."""
+    period = rate.seconds
+    if count + previous * (1 - elapsed / period) <= rate.limit:
+        return 0.0
+    if count <= rate.limit:  # the previous window's share must decay
+        return period * (1 - (rate.limit - count) / previous) - elapsed
+    # This window alone is over: wait for it to end and weigh little enough.
+    return (period - elapsed) + period * (1 - rate.limit / count)
 
 
 def charge(action: str, *, member=None, cost: int = 1) -> None:
@@ -183,17 +214,17 @@ def charge(action: str, *, member=None, cost: int = 1) -> None:
     for who, text in scopes:
         for rate in parse_rates(text):
             window = int(now // rate.seconds)
-            keys.append(
-                (f"maillage:rl:{action}:{who}:{rate.seconds}:{window}", rate.seconds)
-            )
-            windows.append((rate, (window + 1) * rate.seconds))
+            base = f"maillage:rl:{action}:{who}:{rate.seconds}"
+            keys.append((f"{base}:{window}", f"{base}:{window - 1}", rate.seconds))
+            windows.append((rate, now - window * rate.seconds))
     if not keys:
         return
-    wait = 0.0
-    for count, (rate, window_end) in zip(_count(keys, cost, now), windows, strict=True):
-        if count > rate.limit:
-            wait = max(wait, window_end - now)
-    if wait:
+    counted = _count(keys, cost, now)
+    wait = max(
+        _wait(rate, count, previous, elapsed)
+        for (count, previous), (rate, elapsed) in zip(counted, windows, strict=True)
+    )
+    if wait > 0:
         raise RateLimited(action, math.ceil(wait))
 
 
