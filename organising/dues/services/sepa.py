@@ -536,7 +536,11 @@ def debit_return(*, debit: Debit, by, reason: str) -> Debit:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Give the return reason from the bank.")})
-    debit = Debit.objects.select_for_update().select_related("entry").get(pk=debit.pk)
+    debit = (
+        Debit.objects.select_for_update(of=("self",))
+        .select_related("entry")
+        .get(pk=debit.pk)
+    )
     if debit.state == Debit.State.RETURNED:
         return debit
     return_entry = None
