@@ -7,6 +7,7 @@ import logging
 import pytest
 from celery import Celery
 
+from organising.celery import app as project_app
 from organising.queueing import enqueue
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def stalled_broker(own_redis):
-    app = Celery("broker-probe")
+    # Not the current app: tasks queued by the tests after this one must still find
+    # the project's app (its tasks, its result backend), not this stalled probe.
+    app = Celery("broker-probe", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.conf.broker_url = own_redis.url
     app.conf.result_backend = own_redis.url
@@ -31,6 +34,7 @@ def stalled_broker(own_redis):
     finally:
         own_redis.resume()
         app.close()
+        project_app.set_current()
 
 
 def test_queueing_with_the_broker_stalled_logs_and_falls_back(stalled_broker, caplog):
