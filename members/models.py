@@ -61,9 +61,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     security_stamp = models.CharField(
         max_length=32, default=new_security_stamp, editable=False
     )
-
-    objects = UserManager()
-
     # Versions that caches are keyed by (federation.viewer_cache): each is replaced in
     # the transaction that changes what it covers, and read with the user's row, so a
     # cache that missed a change, or came back from an old snapshot, can only miss.
@@ -73,6 +70,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     counts_version = models.BigIntegerField(default=0, editable=False)
     # Their sessions (one ended: cached copies of the others are checked again):
     sessions_version = models.BigIntegerField(default=0, editable=False)
+
+    objects = UserManager()
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = ["display_name"]

@@ -333,20 +333,6 @@ def role_assign(*, member: User, unit: Unit, kind: str, by: User) -> Role:
 
 
 @transaction.atomic
-def sessions_cut(*, user: User, revoke_tokens: bool = True) -> None:
-    """End every session of the user (a new security stamp invalidates their session
-    hash), revoke their API tokens and close their live sockets."""
-    user.security_stamp = get_random_string(32)
-    user.save(update_fields=["security_stamp"])
-    if revoke_tokens:
-        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-    user_id = user.pk
-    transaction.on_commit(lambda: close_user_sockets(user_id))
-
-
-@transaction.atomic
 def role_end(*, role: Role, by: User) -> Role:
     """End an office today (a secretary of its unit or above); ending it twice is a
     no-op. The holder loses what it granted at once (their context changes)."""
@@ -368,6 +354,20 @@ def role_end(*, role: Role, by: User) -> Role:
         )
         access.forget_viewer(role.user)
     return role
+
+
+@transaction.atomic
+def sessions_cut(*, user: User, revoke_tokens: bool = True) -> None:
+    """End every session of the user (a new security stamp invalidates their session
+    hash), revoke their API tokens and close their live sockets."""
+    user.security_stamp = get_random_string(32)
+    user.save(update_fields=["security_stamp"])
+    if revoke_tokens:
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    user_id = user.pk
+    transaction.on_commit(lambda: close_user_sockets(user_id))
 
 
 @transaction.atomic
