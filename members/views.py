@@ -101,10 +101,9 @@ def invitation_accept(request, token: str):
             show_errors(form, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request, _("Welcome to %(unit)s!") % {"unit": invitation.unit.name}
-            )
-            return redirect("federation:my_units")
+            # A new account lands where the join path does: its cell, its officers,
+            # what to do first.
+            return redirect("members:welcome")
     return render(
         request,
         "members/invitation_accept.html",

@@ -52,7 +52,7 @@ def test_secretary_invites_a_member_who_accepts_and_lands_in_the_cell(
     newcomer.fill("input[name=password]", "une-phrase-assez-longue")
     newcomer.fill("input[name=password_again]", "une-phrase-assez-longue")
     newcomer.locator("main form button[type=submit]").click()
-    newcomer.wait_for_url(re.compile(r"/units/$"))
+    newcomer.wait_for_url(re.compile(r"/welcome/$"))
     assert tree.cell_a1x.name in newcomer.locator("main").inner_text()
     assert (
         Membership.objects.current().get(user__email="nouvelle@example.org").unit

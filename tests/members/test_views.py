@@ -125,8 +125,9 @@ def test_invitation_page_shows_password_errors_then_logs_the_member_in(
             "password_again": "long-enough-pass",
         },
     )
-    assert ok.status_code == 302
-    assert client.get("/units/").status_code == 200
+    assert ok.status_code == 302 and ok.url == "/welcome/"
+    welcome = client.get(ok.url)
+    assert welcome.status_code == 200 and tree.cell_a1x.name in welcome.content.decode()
     used = client.get(url)
     assert used.status_code == 410
 
