@@ -12,6 +12,7 @@ from django.db.models import Q, Sum
 from django.urls import reverse
 
 from members.models import Membership, User
+from members.templatetags.maillage_text import period_label
 from organising.dues import periods as P
 from organising.dues.models import (
     DUE_KINDS,
@@ -64,7 +65,8 @@ def test_the_demo_member_sees_one_period_late_and_what_to_pay(seeded, client_as)
     assert reverse("dues:declare") in html
     start, kind = current_period_start()
     for period in (P.previous_period(start, kind), start):
-        assert P.period_key(period, kind) in html  # last month and this one owed
+        # last month and this one owed, in words ("November 2026")
+        assert period_label(P.period_key(period, kind)) in html
     assert "MLG" in html  # the transfer reference
 
 
