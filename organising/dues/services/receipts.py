@@ -369,8 +369,8 @@ def receipt_lines(receipt: Receipt) -> dict[str, str | list[str]]:
         ],
         "body": [
             _(
-                "%(issuer)s certifies that it received from the member named "
-                "above, as an adherent's party dues, the sum of %(amount)s EUR "
+                "The issuer, %(issuer)s, certifies that it received from the member "
+                "named above, as an adherent's party dues, the sum of %(amount)s EUR "
                 "(%(words)s) in the calendar year %(year)s."
             )
             % {
