@@ -2,25 +2,15 @@
 up; treasurers get a monthly summary once. The last test has a real Celery worker
 (a separate process, on Redis and PostgreSQL) run the job."""
 
-import os
-import subprocess
-import sys
-import uuid
-from pathlib import Path
-from urllib.parse import quote
-
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from members.models import Membership
 from organising.dues import periods as P
 from organising.dues import services
 from organising.dues.models import Reminder, TreasurerSummary
+from tests.celery_worker import celery_worker, skip_unless_postgres_and_redis
 
 from .conftest import make_late, pay, this_month
-
-REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -107,35 +97,12 @@ def test_treasurers_get_one_summary_a_month(
 # --- A real worker --------------------------------------------------------------------
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "postgres")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{auth}@{host}/{db['NAME']}"
-
-
-def _messages(folder: Path) -> list[str]:
-    """Every message the file e-mail backend wrote (one file per connection)."""
-    separator = "-" * 79
-    out = []
-    for path in folder.glob("*"):
-        out += [m for m in path.read_text().split(separator) if "Subject:" in m]
-    return out
-
-
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_reminders_are_sent_once_by_a_real_celery_worker(
     tree, schedule, make_member, tmp_path
 ):
-    if not settings.REDIS_URL or connection.vendor != "postgresql":
-        pytest.skip(
-            "a real Celery worker needs REDIS_URL (its broker) and DATABASE_URL on "
-            "PostgreSQL (the worker process must see the test database)"
-        )
-    from organising.celery import app
+    skip_unless_postgres_and_redis()
     from organising.dues.tasks import reminders_send_task
 
     late = [make_member(tree.cell_a1x) for _ in range(3)]
@@ -149,71 +116,15 @@ def test_reminders_are_sent_once_by_a_real_celery_worker(
     for offset in (2, 1, 0):
         services.charges_issue(on=P.add_months(this_month(), -offset))
 
-    queue = f"dues-test-{uuid.uuid4().hex[:8]}"
-    mail_dir = tmp_path / "mail"
-    mail_dir.mkdir()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "organising.settings",
-        "DATABASE_URL": _database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "EMAIL_FILE_PATH": str(mail_dir),
-        "DUES_REMINDER_GRACE_DAYS": "0",
-        "PYTHONPATH": str(REPO),
-    }
-    log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "organising",
-            "--result-backend",
-            settings.REDIS_URL,
-            "worker",
-            "-Q",
-            queue,
-            "--concurrency",
-            "2",
-            "--loglevel",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    previous_backend = app.conf.result_backend
-    app.conf.result_backend = settings.REDIS_URL
-    try:
+    with celery_worker(tmp_path, DUES_REMINDER_GRACE_DAYS="0") as worker:
         # Two runs at once (two worker processes), then a third after them.
-        first = reminders_send_task.apply_async(queue=queue)
-        second = reminders_send_task.apply_async(queue=queue)
+        first = reminders_send_task.apply_async(queue=worker.queue)
+        second = reminders_send_task.apply_async(queue=worker.queue)
         counts = [first.get(timeout=120), second.get(timeout=120)]
-        third = reminders_send_task.apply_async(queue=queue).get(timeout=60)
-    finally:
-        app.conf.result_backend = previous_backend
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait(timeout=10)
-        log.close()
-    output = (tmp_path / "worker.log").read_text(errors="replace")
-    assert sum(counts) == len(late), output[-3000:]
+        third = reminders_send_task.apply_async(queue=worker.queue).get(timeout=60)
+    assert sum(counts) == len(late), worker.log_tail()
     assert third == 0
     assert Reminder.objects.filter(member__in=late).count() == len(late)
     assert not Reminder.objects.filter(member=up_to_date).exists()
-    messages = _messages(mail_dir)
-    recipients = sorted(
-        line.split(":", 1)[1].strip()
-        for message in messages
-        for line in message.splitlines()
-        if line.startswith("To:")
-    )
+    recipients = worker.mail_recipients()
     assert recipients == sorted(m.email for m in late)
