@@ -38,6 +38,7 @@ from django.utils.crypto import constant_time_compare
 
 from federation import access
 from members.models import ApiToken, User
+from organising import topics
 from organising.live import user_group
 
 from . import selectors, streams
@@ -120,6 +121,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.user_id = user.pk  # read on every event: not through the lazy user
         self.stream: tuple[str, int | None] | None = None
         self.stream_groups: list[str] = []
+        # (topic, id) -> channel-layer groups joined for it (`organising.topics`)
+        self.watching: dict[tuple[str, int], list[str]] = {}
         self.seen: deque = deque()  # the last SEEN_LIMIT events passed on, in order
         self.seen_keys: set = set()
         self.last_typing: dict[int, float] = {}
@@ -146,7 +149,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         user = getattr(self, "user", None)
         if user is None:
             return
-        for group in [user_group(user.pk), *getattr(self, "stream_groups", [])]:
+        for group in [
+            user_group(user.pk),
+            *getattr(self, "stream_groups", []),
+            *self._watched_groups(),
+        ]:
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:  # noqa: BLE001
@@ -165,11 +172,17 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._typing(content)
         elif kind == "ping":
             await self.send_json({"type": "pong"})
+        elif kind == "watch":
+            await self._watch(content)
+        elif kind == "unwatch":
+            await self._unwatch(content)
+        elif kind == "topic.send":
+            await self._topic_send(content)
         else:
             await self.send_json({"type": "error", "error": "unknown message type"})
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if not text_data or len(text_data) > 4096:
+        if not text_data or len(text_data) > topics.largest_message():
             await self.send_json({"type": "error", "error": "bad message"})
             return
         try:
@@ -177,7 +190,102 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             await self.send_json({"type": "error", "error": "bad message"})
             return
+        if len(text_data) > self._message_limit(content):
+            await self.send_json({"type": "error", "error": "bad message"})
+            return
         await self.receive_json(content)
+
+    @staticmethod
+    def _message_limit(content) -> int:
+        """Messages are small (4 KB) but for the topics that take larger ones."""
+        if isinstance(content, dict) and content.get("type") == "topic.send":
+            topic = topics.TOPICS.get(content.get("topic"))
+            if topic is not None:
+                return topic.max_message
+        return 4096
+
+    # --- Topics (organising.topics) ---------------------------------------------------
+
+    @staticmethod
+    def _topic_ref(content: dict) -> tuple[topics.Topic, int] | None:
+        topic = topics.TOPICS.get(content.get("topic"))
+        ref = content.get("id")
+        if topic is None or not isinstance(ref, int) or isinstance(ref, bool):
+            return None
+        return topic, ref
+
+    def _watched_groups(self) -> list[str]:
+        return [g for groups in getattr(self, "watching", {}).values() for g in groups]
+
+    async def _watch(self, content: dict) -> None:
+        found = self._topic_ref(content)
+        if found is None or (
+            len(self.watching) >= topics.WATCH_LIMIT
+            and (found[0].name, found[1]) not in self.watching
+        ):
+            await self.send_json({"type": "error", "error": "bad watch"})
+            return
+        topic, ref = found
+        groups = await database_sync_to_async(topic.groups)(self.user, ref)
+        if groups is None:
+            await self._leave_topic(topic.name, ref)
+            await self.send_json(
+                {"type": "error", "error": "not found", "topic": topic.name, "id": ref}
+            )
+            return
+        await self._set_topic_groups(topic.name, ref, groups)
+        await self.send_json({"type": "watching", "topic": topic.name, "id": ref})
+
+    async def _unwatch(self, content: dict) -> None:
+        found = self._topic_ref(content)
+        if found is not None:
+            await self._leave_topic(found[0].name, found[1])
+
+    async def _set_topic_groups(self, name: str, ref: int, groups: list[str]) -> None:
+        old = self.watching.get((name, ref), [])
+        self.watching[(name, ref)] = groups
+        others = {g for key, gs in self.watching.items() if key != (name, ref) for g in gs}
+        for group in old:
+            if group not in groups and group not in others:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        for group in groups:
+            if group not in old:
+                await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _leave_topic(self, name: str, ref: int) -> None:
+        if (name, ref) in self.watching:
+            await self._set_topic_groups(name, ref, [])
+            del self.watching[(name, ref)]
+
+    async def _topic_send(self, content: dict) -> None:
+        found = self._topic_ref(content)
+        if found is None or found[0].receive is None:
+            await self.send_json({"type": "error", "error": "bad message"})
+            return
+        topic, ref = found
+        if (topic.name, ref) not in self.watching:
+            await self.send_json(
+                {"type": "error", "error": "not found", "topic": topic.name, "id": ref}
+            )
+            return
+        await topic.receive(self, ref, content)
+
+    async def _follow_topics(self) -> None:
+        """Ask each watched topic again (the member's rights changed)."""
+        for name, ref in list(self.watching):
+            topic = topics.TOPICS.get(name)
+            groups = (
+                None
+                if topic is None
+                else await database_sync_to_async(topic.groups)(self.user, ref)
+            )
+            if groups is None:
+                await self._leave_topic(name, ref)
+                await self.send_json(
+                    {"type": "error", "error": "not found", "topic": name, "id": ref}
+                )
+            else:
+                await self._set_topic_groups(name, ref, groups)
 
     async def _subscribe(self, content: dict) -> None:
         stream = content.get("stream")
@@ -228,6 +336,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         """Rights and subscriptions again from the database; the tab resubscribes
         (what it missed, and the removal of what it may no longer see)."""
         groups = await database_sync_to_async(self._reload)()
+        await self._follow_topics()
         if self.stream is not None and groups is None:
             await self._join_only([])
             await self.send_json(
@@ -331,6 +440,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
+    async def topic_event(self, event):
+        """An event for a watched object (`organising.topics`), encoded once."""
+        await self.send(text_data=event["frame"])
+
     async def relations_changed(self, event):
         await database_sync_to_async(self._load_viewer)()
 
@@ -397,7 +510,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                     failed = True
 
     async def _rejoin(self) -> None:
-        for group in self.stream_groups:
+        for group in [*self.stream_groups, *self._watched_groups()]:
             await self.channel_layer.group_add(group, self.channel_name)
 
     def _still_valid(self) -> bool:

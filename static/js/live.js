@@ -14,6 +14,8 @@
   var stopped = false;
   var lastTyping = 0;
   var typingTimer = null;
+  // Topics the page watches (organising/topics.py): "topic:id" -> handler(event).
+  var watches = {};
 
   function streamElement() {
     return document.getElementById("live-stream");
@@ -183,6 +185,57 @@
     }));
   }
 
+  function isOpen() {
+    return socket && socket.readyState === WebSocket.OPEN;
+  }
+
+  function watchAll() {
+    Object.keys(watches).forEach(function (key) {
+      var parts = key.split(":");
+      socket.send(JSON.stringify({type: "watch", topic: parts[0], id: Number(parts[1])}));
+    });
+  }
+
+  // A page's script watches an object: handler receives each {"type": "topic.event",
+  // ...}, {"type": "resync"} (ask the server again: rights changed, or the socket
+  // was away) and {"type": "error", "error": "not found"} (no longer allowed).
+  window.maillageLive = {
+    watch: function (topic, id, handler) {
+      watches[topic + ":" + id] = handler;
+      if (isOpen()) {
+        socket.send(JSON.stringify({type: "watch", topic: topic, id: id}));
+      }
+    },
+    unwatch: function (topic, id) {
+      delete watches[topic + ":" + id];
+      if (isOpen()) {
+        socket.send(JSON.stringify({type: "unwatch", topic: topic, id: id}));
+      }
+    },
+    // Sends a message to a watched topic; false when the socket is not open.
+    send: function (topic, id, message) {
+      if (!isOpen()) {
+        return false;
+      }
+      var payload = Object.assign({}, message, {type: "topic.send", topic: topic, id: id});
+      socket.send(JSON.stringify(payload));
+      return true;
+    }
+  };
+
+  function toWatchers(event) {
+    if (event.topic !== undefined) {
+      var handler = watches[event.topic + ":" + event.id];
+      if (handler) {
+        handler(event);
+      }
+      return;
+    }
+    Object.keys(watches).forEach(function (key) {
+      watches[key](event);
+    });
+  }
+
   function onMessage(message) {
     var event;
     try {
@@ -196,6 +249,16 @@
       case "hello":
         userId = event.user_id;
         subscribe();
+        watchAll();
+        toWatchers({type: "resync"});
+        break;
+      case "topic.event":
+        toWatchers(event);
+        break;
+      case "error":
+        if (event.topic !== undefined) {
+          toWatchers(event);
+        }
         break;
       case "counts":
         setCount("notifications", event.notifications);
@@ -220,6 +283,8 @@
         // The member's rights changed, or live delivery was down for a while: ask
         // again for what was missed (and which shown posts are gone).
         subscribe();
+        watchAll();
+        toWatchers({type: "resync"});
         break;
       case "caught_up":
         if (event.stale) {
