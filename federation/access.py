@@ -299,6 +299,8 @@ def can(user, action: str, obj: Model | None = None) -> bool:
         return obj is not None and _group_action(user, viewer, action, obj)
     if action in CONVERSATION_ACTIONS:
         return _conversation_action(user, viewer, action, obj)
+    if action in CONTACT_ACTIONS:
+        return _contact_action(user, viewer, action, obj)
     raise ValueError(f"Unknown action {action!r}")
 
 
@@ -761,3 +763,113 @@ class _Ref:
     group)."""
 
     pk: int
+
+
+# --- Contacts and the member directory (organising.contacts) -------------------------
+#
+# A contact belongs to a unit. It is seen by the officers of that unit and of the units
+# above (any office), and by the members following it up (its follower, the members it
+# is shared with) while they are adherents whose home cell is in that unit's subtree
+# (a transfer elsewhere ends it). Sharing is done by the follower or an officer;
+# reassigning, merging, importing, exporting and erasing by the unit's officers.
+
+CONTACT_ACTIONS = frozenset(
+    {
+        "contact.list",  # have a contacts page at all (obj: None)
+        "contact.view",  # obj: a contact
+        "contact.create",  # obj: the unit that keeps it
+        "contact.edit",  # change its fields, its notes (obj: a contact)
+        "contact.interact",  # add an interaction to its history
+        "contact.share",  # share it with another member of the unit
+        "contact.reassign",  # change who follows it up
+        "contact.merge",  # merge a duplicate into it (obj: a contact)
+        "contact.erase",  # erase it on request (right to erasure)
+        "contact.invite",  # invite it to join (obj: a contact)
+        "contact.export",  # CSV and vCard of the unit's contacts (obj: a unit)
+        "contact.import",  # CSV and vCard into the unit (obj: a unit)
+        "directory.view",  # the members of a unit or a group (obj: unit or group)
+        "member.vcard",  # a member's card, with the fields they show (obj: account)
+    }
+)
+_CONTACT_MANAGERS = frozenset({SECRETARY, OFFICER})
+
+
+def _follows_contact(viewer: Viewer, contact) -> bool:
+    """The viewer follows the contact up or it was shared with them, and they still
+    belong to its unit's subtree as an adherent."""
+    if not viewer.is_adherent or contact.unit_id not in viewer.home_chain_ids:
+        return False
+    if contact.follower_id == viewer.user_id:
+        return True
+    shared = getattr(contact, "viewer_shared", None)
+    if shared is not None:
+        return bool(shared)
+    shares = apps.get_model("contacts", "ContactShare")
+    return shares.objects.filter(
+        contact_id=contact.pk, member_id=viewer.user_id
+    ).exists()
+
+
+def contact_filter(user) -> Q:
+    """The Q that keeps the contacts `user` may see (`contact.view` for querysets)."""
+    viewer = viewer_for(user)
+    if viewer.is_superuser:
+        return Q()
+    if not viewer.is_adherent:
+        return Q(pk__in=[])
+    visible = Q(pk__in=[])
+    for path in viewer.office_paths():
+        visible |= Q(unit__path__startswith=path)
+    shares = apps.get_model("contacts", "ContactShare")
+    followed = Q(follower_id=viewer.user_id) | Q(
+        pk__in=shares.objects.filter(member_id=viewer.user_id).values("contact_id")
+    )
+    return visible | (Q(unit_id__in=viewer.home_chain_ids) & followed)
+
+
+def may_follow_contact(member, contact) -> bool:
+    """Whether `member` may follow `contact` up (be shared it, be assigned it): an
+    adherent of its unit's subtree, or an officer above it."""
+    viewer = viewer_for(member)
+    if not viewer.is_adherent:
+        return False
+    return contact.unit_id in viewer.home_chain_ids or viewer.holds_office(contact.unit)
+
+
+def _contact_action(user, viewer: Viewer, action: str, obj) -> bool:
+    if action == "contact.list":
+        return viewer.is_adherent or viewer.is_superuser
+    if obj is None:
+        return False
+    if action == "contact.create":
+        return viewer.is_superuser or (
+            viewer.is_adherent
+            and (obj.pk in viewer.home_chain_ids or viewer.holds_office(obj))
+        )
+    if action in ("contact.export", "contact.import"):
+        return viewer.holds_office(obj, _CONTACT_MANAGERS)
+    if action == "directory.view":
+        if isinstance(obj, Group):
+            return obj.pk in viewer.group_ids or can(user, "group.manage", obj)
+        return (
+            viewer.is_superuser
+            or viewer.holds_office(obj)
+            or (viewer.is_adherent and obj.pk in viewer.home_chain_ids)
+        )
+    if action == "member.vcard":
+        return (viewer.is_adherent or viewer.is_superuser) and obj.is_active
+    # The actions on one contact.
+    officer = viewer.holds_office(obj.unit)
+    manager = viewer.holds_office(obj.unit, _CONTACT_MANAGERS)
+    if action in ("contact.reassign", "contact.merge", "contact.erase"):
+        return manager
+    if action == "contact.invite":
+        return viewer.holds_office(obj.unit, UNIT_ACTIONS["member.invite"])
+    if officer:
+        return True  # view, edit, interact, share
+    follows = _follows_contact(viewer, obj)
+    if action in ("contact.view", "contact.interact"):
+        return follows
+    if action in ("contact.edit", "contact.share"):
+        return follows and obj.follower_id == viewer.user_id
+    return False

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "organising.messaging",
     "organising.dues",
     "organising.agenda",
+    "organising.contacts",
     "organising.demo",  # seed_demo: above every other app
 ]
 
