@@ -1,9 +1,21 @@
 """The policy module: who is in an audience, who may do what, what each user may see.
 
 Nothing else decides. Views and API endpoints fetch through `get_visible_or_404` and
-services call `require`; an object a user may not see answers 404 so that its
-existence does not leak. A role held at a unit applies to the unit and every unit
+services call `require`. A role held at a unit applies to the unit and every unit
 below it.
+
+The one rule for refusals: **invisible answers 404, forbidden answers 403.**
+- An object the caller may not see answers 404, the same answer as a missing one, so
+  that its existence does not leak: a post outside their audiences, a member, a
+  membership or a dues row outside their units, and what exists only for an office
+  (a unit's member list and offices, its dues pages, report and ledger, its audit, a
+  group's member list or timeline, an event's attendees). Such actions are listed in
+  `SHOWN_BY`, with the action that shows the object they act on.
+- A caller who sees the object but may not do the action gets 403 (PermissionDenied):
+  editing or hiding a post they read, relaying it, creating an event in an agenda
+  they read, inviting into a unit whose page is public, setting the dues schedules
+  they read, exporting a member list they see without the office that exports.
+`refusal()` says which; `get_for_action_or_404` and `enforce` raise it.
 """
 
 from __future__ import annotations
@@ -301,6 +313,12 @@ def can(user, action: str, obj: Model | None = None) -> bool:
         return _conversation_action(user, viewer, action, obj)
     if action in CONTACT_ACTIONS:
         return _contact_action(user, viewer, action, obj)
+    if action in DOCUMENT_ACTIONS:
+        return _document_action(user, viewer, action, obj)
+    if action in PETITION_ACTIONS:
+        return _petition_action(user, viewer, action, obj)
+    if action in VOTE_ACTIONS:
+        return _vote_action(user, viewer, action, obj)
     raise ValueError(f"Unknown action {action!r}")
 
 
@@ -350,11 +368,47 @@ def get_visible_or_404(user, queryset, **lookup):
         raise Http404 from None
 
 
+# The actions whose object is not seen without an office, each with the action that
+# shows that object (itself for a pure read). Refused, they answer 404 unless the
+# caller may do the showing action; every other refusal answers 403 (`refusal`).
+SHOWN_BY: dict[str, str] = {
+    "unit.members.view": "unit.members.view",
+    "member.view_personal": "unit.members.view",
+    "member.role": "unit.members.view",
+    "audit.view": "audit.view",
+    "dues.report": "dues.report",
+    "dues.member_amounts": "dues.member_amounts",
+    "dues.manage": "dues.report",
+    "dues.correct": "dues.member_amounts",
+    "dues.bracket_view": "dues.member_amounts",
+    "dues.mandate_view": "dues.member_amounts",
+    "group.members.view": "group.members.view",
+    "group.timeline.view": "group.timeline.view",
+    "event.attendees.view": "event.attendees.view",
+}
+
+
+def refusal(user, action: str, obj: Model | None) -> Exception:
+    """What refusing `action` on `obj` answers (the module's rule): Http404 when the
+    caller does not see the object (`SHOWN_BY`), PermissionDenied otherwise."""
+    shown_by = SHOWN_BY.get(action)
+    if shown_by is not None and (shown_by == action or not can(user, shown_by, obj)):
+        return Http404()
+    return PermissionDenied(action)
+
+
+def enforce(user, action: str, obj: Model | None = None) -> None:
+    """For views and API endpoints: raise `refusal` unless `can(user, action, obj)`."""
+    if not can(user, action, obj):
+        raise refusal(user, action, obj)
+
+
 def get_for_action_or_404(user, action: str, queryset, **lookup):
     """The object if the user may do `action` on it; 404 when they may not even see
-    it, PermissionDenied (403) when they see it but may not act."""
+    it (nor what the action is about: `SHOWN_BY`), PermissionDenied (403) when they
+    see it but may not act."""
     obj = get_visible_or_404(user, queryset, **lookup)
-    require(user, action, obj)
+    enforce(user, action, obj)
     return obj
 
 
@@ -836,6 +890,23 @@ def may_follow_contact(member, contact) -> bool:
     return contact.unit_id in viewer.home_chain_ids or viewer.holds_office(contact.unit)
 
 
+def contact_for_action_or_404(user, action: str, public_id, queryset=None):
+    """The contact with `public_id` if `user` sees it (else 404, the same answer as
+    a missing one) and may do `action` on it (else 403)."""
+    contacts = apps.get_model("contacts", "Contact")
+    qs = queryset if queryset is not None else contacts.objects.all()
+    try:
+        contact = (
+            qs.select_related("unit").filter(contact_filter(user)).get(
+                public_id=public_id
+            )
+        )
+    except (contacts.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+    require(user, action, contact)
+    return contact
+
+
 def _contact_action(user, viewer: Viewer, action: str, obj) -> bool:
     if action == "contact.list":
         return viewer.is_adherent or viewer.is_superuser
@@ -872,4 +943,244 @@ def _contact_action(user, viewer: Viewer, action: str, obj) -> bool:
         return follows
     if action in ("contact.edit", "contact.share"):
         return follows and obj.follower_id == viewer.user_id
+    return False
+
+
+# --- Shared documents (organising.documents) ----------------------------------------
+#
+# A document carries `AudienceFields` (who reads it) and belongs to a unit's or a
+# group's documents. Those who run them are the unit's secretaries and officers (at
+# the unit or above) or the group's admins; who else edits is the document's own
+# choice (`editors`): its author, or every current member who reads it.
+
+DOCUMENT_ACTIONS = frozenset(
+    {
+        "document.view",  # read it, its files, its comments (obj: a document)
+        "document.create",  # obj: the unit or group whose documents receive it
+        "document.edit",  # save a revision, upload a file
+        "document.manage",  # title, audience, who edits, open for amendments
+        "document.history.view",  # its revisions and their diffs
+        "document.restore",  # an old revision as a new one
+        "document.comment",  # comment and reply
+        "document.live",  # join the live editing (send updates)
+        "file.upload",  # a file beside the document
+        "comment.resolve",  # obj: a comment
+        "amendment.propose",  # obj: a document open for amendments
+        "amendment.decide",  # accept, reject, send to a vote (obj: an amendment)
+        "amendment.withdraw",  # its author, while proposed
+        "amendment.submit",  # carry an accepted amendment to the unit above
+    }
+)
+_DOCUMENT_OFFICES = frozenset({SECRETARY, OFFICER})
+
+
+def _runs_documents(viewer: Viewer, owner) -> bool:
+    """Whether the viewer runs this unit's or group's documents."""
+    if owner is None:
+        return False
+    if isinstance(owner, Group):
+        return owner.pk in viewer.admin_group_ids or viewer.holds_office(
+            owner.unit, _DOCUMENT_OFFICES
+        )
+    return viewer.holds_office(owner, _DOCUMENT_OFFICES)
+
+
+def _document_writer(viewer: Viewer, document) -> bool:
+    """A current member who reads the document and may write where it lives: an
+    adherent, or a sympathiser in the document's group."""
+    return (
+        viewer.is_superuser
+        or viewer.is_adherent
+        or (
+            viewer.status == "sympathiser"
+            and document.group_id is not None
+            and document.group_id in viewer.group_ids
+        )
+    )
+
+
+def _document_action(user, viewer: Viewer, action: str, obj) -> bool:
+    if obj is None:
+        return False
+    if action == "document.create":
+        if viewer.is_superuser or _runs_documents(viewer, obj):
+            return True
+        if isinstance(obj, Group):
+            return obj.pk in viewer.group_ids and viewer.status in _WRITERS
+        home = viewer.home
+        return viewer.is_adherent and home is not None and home.pk == obj.pk
+    if action == "comment.resolve":
+        document = obj.document
+        return _document_action(user, viewer, "document.comment", document) and (
+            obj.author_id == viewer.user_id
+            or document.created_by_id == viewer.user_id
+            or _runs_documents(viewer, document.group or document.unit)
+        )
+    if action in ("amendment.decide", "amendment.withdraw", "amendment.submit"):
+        document = obj.document
+        if not _document_action(user, viewer, "document.view", document):
+            return False
+        if action == "amendment.withdraw":
+            return obj.author_id == viewer.user_id and obj.status == "proposed"
+        runs = _runs_documents(viewer, document.group or document.unit)
+        if action == "amendment.decide":
+            return runs and obj.status in ("proposed", "voting")
+        return (
+            runs
+            and obj.status == "accepted"
+            and document.unit_id is not None
+            and document.unit.depth > 1
+        )
+    document = obj
+    group = document.audience_group if document.audience_group_id else None
+    unit = document.audience_unit if document.audience_unit_id else None
+    sees = viewer.sees(document.audience, unit, group)
+    if action in ("document.view", "document.history.view"):
+        return sees
+    if not sees or not _document_writer(viewer, document):
+        return False
+    runs = _runs_documents(viewer, document.group or document.unit)
+    if action == "document.comment":
+        return True
+    if action == "amendment.propose":
+        return document.amendments_until is not None
+    if action == "document.manage":
+        return runs or document.created_by_id == viewer.user_id
+    # document.edit, document.restore, document.live, file.upload
+    if runs:
+        return True
+    if document.editors == "audience":
+        return True
+    if document.editors == "author":
+        return document.created_by_id == viewer.user_id
+    return False
+
+
+# --- Petitions (organising.petitions) ------------------------------------------------
+#
+# A petition belongs to a unit. Its page is public while it is open or closed (the
+# result stays readable); a draft is seen by those who run it only. Its officers are
+# the secretaries and officers of the unit or above; the signers' personal data leave
+# in bulk (CSV) through the secretaries only.
+
+PETITION_ACTIONS = frozenset(
+    {
+        "petition.view",  # its public page, count, embed (obj: a petition)
+        "petition.sign",  # ask to sign: anyone, signed in or not, while it is open
+        "petition.create",  # obj: the unit hosting it
+        "petition.manage",  # edit, open, its officers' page (obj: a petition)
+        "petition.signatures.view",  # the signatures list with names and e-mails
+        "petition.export",  # the CSV of confirmed signatures
+        "petition.close",
+        "petition.list",  # a unit's petitions for its officers (obj: the unit)
+    }
+)
+_PETITION_OFFICES = frozenset({SECRETARY, OFFICER})
+
+
+def _petition_action(user, viewer: Viewer, action: str, obj) -> bool:
+    if obj is None:
+        return False
+    if action in ("petition.create", "petition.list"):
+        return viewer.holds_office(obj, _PETITION_OFFICES)
+    runs = viewer.holds_office(obj.unit, _PETITION_OFFICES)
+    if action == "petition.view":
+        return obj.status != "draft" or runs
+    if action == "petition.sign":
+        return obj.accepts_signatures
+    if action == "petition.export":
+        return viewer.holds_office(obj.unit, frozenset({SECRETARY}))
+    return runs  # manage, close, signatures.view
+
+
+# --- Votes (organising.votes) --------------------------------------------------------
+#
+# A vote carries `AudienceFields` (its electorate's audience: a unit, a unit and below,
+# a group, a unit's officers) and belongs to a unit (a group's unit for a group's
+# vote). Those who run it are the unit's secretaries and officers (at the unit or
+# above) or the group's admins. Who may vote is fixed when it opens (its Elector rows,
+# checked by the service: outside the electorate is a 400, not a 403); a member
+# transferred since still sees the votes they are an elector of.
+
+VOTE_ACTIONS = frozenset(
+    {
+        "vote.view",  # obj: a vote (its page, its size of electorate, its turnout)
+        "vote.create",  # obj: the unit or the group that votes
+        "vote.manage",  # edit a draft, set delegates' weights
+        "vote.open",
+        "vote.close",
+        "vote.cast",  # cast or change one's ballot (the service checks the electorate)
+        "vote.proxy.give",
+        "vote.results.view",  # totals, breakdown, rounds; roll-call: who voted what
+        "vote.receipts.view",  # the published list of receipts (after closing)
+        "vote.electorate.view",  # the list of who may vote, who has voted
+        "vote.export",  # the results as CSV, the minutes
+    }
+)
+_VOTE_OFFICES = frozenset({SECRETARY, OFFICER})
+
+
+def _runs_vote(viewer: Viewer, target) -> bool:
+    """Whether the viewer runs votes of `target`: a unit or a group (whose votes
+    are being created), or a vote (its group's, else its unit's)."""
+    if not isinstance(target, Unit | Group):
+        target = target.group if target.group_id else target.unit
+    if isinstance(target, Group):
+        return target.pk in viewer.admin_group_ids or viewer.holds_office(
+            target.unit, _VOTE_OFFICES
+        )
+    return viewer.holds_office(target, _VOTE_OFFICES)
+
+
+def _is_elector(viewer: Viewer, vote) -> bool:
+    """In the vote's electorate as it was fixed at opening (one query, kept on the
+    vote object for the request)."""
+    if viewer.user_id is None or vote.status == "draft":
+        return False
+    cache = vote.__dict__.setdefault("_electors_seen", {})
+    if viewer.user_id not in cache:
+        elector = apps.get_model("votes", "Elector")
+        cache[viewer.user_id] = elector.objects.filter(
+            vote_id=vote.pk, member_id=viewer.user_id
+        ).exists()
+    return cache[viewer.user_id]
+
+
+def _vote_action(user, viewer: Viewer, action: str, obj) -> bool:
+    if obj is None:
+        return False
+    if action == "vote.create":
+        return (viewer.is_adherent or viewer.is_superuser) and _runs_vote(viewer, obj)
+    runs = _runs_vote(viewer, obj)
+    if obj.status == "draft":
+        sees = runs
+    else:
+        group = obj.audience_group if obj.audience_group_id else None
+        unit = obj.audience_unit if obj.audience_unit_id else None
+        current = viewer.status in _WRITERS or viewer.is_superuser
+        sees = runs or (
+            current
+            and (viewer.sees(obj.audience, unit, group) or _is_elector(viewer, obj))
+        )
+    if action == "vote.view":
+        return sees
+    if action in ("vote.manage", "vote.open"):
+        return runs and obj.status == "draft"
+    if action == "vote.close":
+        return runs and obj.status == "open"
+    if action in ("vote.electorate.view", "vote.export"):
+        return runs and obj.status != "draft"
+    if not sees or viewer.user_id is None:
+        return False
+    if action == "vote.cast":
+        # Before opening or after closing the service answers why (a 400 naming it).
+        return viewer.status in _WRITERS
+    if action == "vote.proxy.give":
+        return obj.status != "closed" and viewer.status in _WRITERS
+    if action == "vote.results.view":
+        return runs or obj.status == "closed" or (
+            obj.status == "open" and obj.results_while_open
+        )
+    if action == "vote.receipts.view":
+        return obj.status == "closed"
     return False

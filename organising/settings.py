@@ -88,6 +88,9 @@ INSTALLED_APPS = [
     "organising.dues",
     "organising.agenda",
     "organising.contacts",
+    "organising.petitions",
+    "organising.documents",
+    "organising.votes",
     "organising.demo",  # seed_demo: above every other app
 ]
 
@@ -261,6 +264,11 @@ CELERY_BEAT_SCHEDULE["agenda-reminders"] = {
     "task": "organising.agenda.tasks.reminders_send_task",
     "schedule": 900.0,
 }
+# Votes: open and close on time (a sweep every minute; each vote locked as it changes).
+CELERY_BEAT_SCHEDULE["votes-sweep"] = {
+    "task": "organising.votes.tasks.votes_sweep_task",
+    "schedule": 60.0,
+}
 # Dues: call each period's dues, remind late members (once per period), and send
 # treasurers their monthly summary. Every job is safe to run twice.
 CELERY_BEAT_SCHEDULE["dues-charges"] = {
@@ -365,6 +373,11 @@ RATE_LIMITS = {
     "reaction": "60/m,1000/h",
     "mention": "30/m,150/h",  # people notified by @mentions
     "invitation": "30/h,200/d",
+    "ballot": "30/m,300/h",  # votes: casting and changing ballots
+    # Petition signatures by anonymous visitors: per client address, and e-mails
+    # sent to one address (confirmation links asked again and again).
+    "petition_sign": "10/m,60/h",
+    "petition_email": "3/h,6/d",
 }
 RATE_LIMITS_NETWORK = {
     "post": "60/m",
@@ -374,6 +387,9 @@ RATE_LIMITS_NETWORK = {
     "reaction": "400/m",
     "mention": "200/m",
     "invitation": "300/h",
+    "ballot": "600/m",  # votes: a meeting room shares one network
+    "petition_sign": "120/m,2000/h",
+    "petition_email": "",
 }
 _RATE = re.compile(r"\s*\d+\s*/\s*\d*\s*[smhd]\s*")
 for _action in RATE_LIMITS:
@@ -385,6 +401,23 @@ for _action in RATE_LIMITS:
         _rates = [r for r in _limits[_action].split(",") if r.strip()]
         if not all(_RATE.fullmatch(r) for r in _rates):
             raise ImproperlyConfigured(f"{_name}: write rates like 10/m,100/h")
+
+# Petitions (organising/petitions): hours a confirmation link stays valid; at most so
+# many unconfirmed signatures per e-mail domain in an hour (a script inventing
+# addresses at one domain), that many times more at the large providers below.
+PETITION_CONFIRM_HOURS = env_int("PETITION_CONFIRM_HOURS", 72)
+PETITION_UNCONFIRMED_PER_DOMAIN_HOUR = env_int(
+    "PETITION_UNCONFIRMED_PER_DOMAIN_HOUR", 200
+)
+PETITION_LARGE_PROVIDER_FACTOR = env_int("PETITION_LARGE_PROVIDER_FACTOR", 50)
+PETITION_LARGE_EMAIL_PROVIDERS = frozenset(
+    env_list(
+        "PETITION_LARGE_EMAIL_PROVIDERS",
+        "gmail.com,orange.fr,wanadoo.fr,free.fr,sfr.fr,laposte.net,hotmail.com,"
+        "hotmail.fr,outlook.com,outlook.fr,live.fr,yahoo.com,yahoo.fr,icloud.com,"
+        "proton.me,protonmail.com,gmx.fr,bbox.fr,neuf.fr".split(","),
+    )
+)
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Maillage"
@@ -545,6 +578,12 @@ SPECTACULAR_SETTINGS = {
         "MembershipStatusEnum": "members.models.Membership.Status",
         "EventKindEnum": "organising.agenda.models.Event.Kind",
         "EventStatusEnum": "organising.agenda.models.Event.Status",
+        "AmendmentKindEnum": "organising.documents.models.Amendment.Kind",
+        "AmendmentStatusEnum": "organising.documents.models.Amendment.Status",
+        "PetitionStatusEnum": "organising.petitions.models.Petition.Status",
+        "VoteKindEnum": "organising.votes.models.Vote.Kind",
+        "VoteStatusEnum": "organising.votes.models.Vote.Status",
+        "PetitionLocationEnum": "organising.petitions.models.Petition.Location",
     },
     # Every operation's error answers (400/401/403/404/429), declared in one place.
     "POSTPROCESSING_HOOKS": [

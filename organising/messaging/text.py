@@ -33,12 +33,26 @@ TOKENS = re.compile(f"{URL}|{MENTION}|{HASHTAG}", re.UNICODE)
 TRAILING_PUNCTUATION = ".,;:!?)]}'\""
 
 
-def clean_html(html: str) -> str:
-    """Keep links, paragraphs and line breaks; drop every other tag and attribute."""
+# Documents (rendered Markdown): headings, lists, quotes, code, tables and images too.
+RICH_TAGS = ALLOWED_TAGS | frozenset(
+    {"h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote", "pre"}
+    | {"code", "em", "strong", "del", "hr", "img", "sup", "sub"}
+    | {"table", "thead", "tbody", "tr", "th", "td"}
+)
+RICH_ATTRIBUTES = {
+    **ALLOWED_ATTRIBUTES,
+    "img": ["src", "alt", "title"],
+    "ol": ["start"],
+}
+
+
+def clean_html(html: str, *, rich: bool = False) -> str:
+    """Keep links, paragraphs and line breaks; drop every other tag and attribute.
+    `rich` (documents) also keeps headings, lists, quotes, code, tables, images."""
     return bleach.clean(
         html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        tags=RICH_TAGS if rich else ALLOWED_TAGS,
+        attributes=RICH_ATTRIBUTES if rich else ALLOWED_ATTRIBUTES,
         protocols=ALLOWED_PROTOCOLS,
         strip=True,
     )
