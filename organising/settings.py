@@ -413,9 +413,12 @@ PETITION_LARGE_PROVIDER_FACTOR = env_int("PETITION_LARGE_PROVIDER_FACTOR", 50)
 PETITION_LARGE_EMAIL_PROVIDERS = frozenset(
     env_list(
         "PETITION_LARGE_EMAIL_PROVIDERS",
-        "gmail.com,orange.fr,wanadoo.fr,free.fr,sfr.fr,laposte.net,hotmail.com,"
-        "hotmail.fr,outlook.com,outlook.fr,live.fr,yahoo.com,yahoo.fr,icloud.com,"
-        "proton.me,protonmail.com,gmx.fr,bbox.fr,neuf.fr".split(","),
+        [
+            *("gmail.com", "orange.fr", "wanadoo.fr", "free.fr", "sfr.fr"),
+            *("laposte.net", "hotmail.com", "hotmail.fr", "outlook.com"),
+            *("outlook.fr", "live.fr", "yahoo.com", "yahoo.fr", "icloud.com"),
+            *("proton.me", "protonmail.com", "gmx.fr", "bbox.fr", "neuf.fr"),
+        ],
     )
 )
 

@@ -1,0 +1,87 @@
+"""The public page of a petition, kept rendered for anonymous visitors.
+
+A petition that goes viral is read by many people who all see the same page: it is
+rendered once per *version* of the petition and served again from the cache.
+PostgreSQL decides (ARCHITECTURE.md, "caches can only miss"): the key carries the
+petition's `version`, read in the same request, and bumped in the transaction of any
+change the page shows (text, goal, status); whether it still takes signatures (its
+end date passing) is part of the key too. What changes with every signature (the
+count and progress bar) is never stored: it is a hole filled at each read from the
+row just read, with the CSRF token and CSP nonce. A stale, evicted, restored or
+unreachable Redis can only cause a miss, and a miss renders from the database.
+
+The list of signers shown (first names, communes) changes with signatures too: the
+page loads it separately (`views.signers`), kept under the petition's
+`list_version` in the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from django.middleware.csp import get_nonce
+from django.middleware.csrf import get_token
+from django.utils.crypto import salted_hmac
+from django.utils.translation import get_language
+
+from organising import cached
+from organising.cached import guarded
+
+from .models import Petition
+
+PAGE_TTL = 600
+LIST_TTL = 600
+
+# Unguessable and the same in every process: a petition's text cannot spell a hole.
+_SECRET = salted_hmac("petitions", "holes", algorithm="sha256").hexdigest()[:20]
+CSRF_HOLE = f"csrf{_SECRET}"
+NONCE_HOLE = f"nonce{_SECRET}"
+COUNT_HOLE = f"<!--count:{_SECRET}-->"
+HOLES = {"csrf_token": CSRF_HOLE, "csp_nonce": NONCE_HOLE, "count_hole": COUNT_HOLE}
+
+
+def page_key(request, petition: Petition) -> str:
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:16]
+    return (
+        f"petitions:page:{petition.pk}:{petition.version}:"
+        f"{int(petition.accepts_signatures)}:{get_language()}:{path}"
+    )
+
+
+def list_key(petition: Petition) -> str:
+    return f"petitions:list:{petition.pk}:{petition.list_version}:{get_language()}"
+
+
+@guarded(default=None)
+def _get(key: str):
+    return cached.cache().get(key)
+
+
+@guarded(default=None)
+def _set(key: str, value: str, ttl: int) -> None:
+    cached.cache().set(key, value, ttl)
+
+
+def cacheable(request) -> bool:
+    """The page is the same for every anonymous visitor without pending messages."""
+    if request.user.is_authenticated:
+        return False
+    return not request.COOKIES.get("messages")
+
+
+def stored(key: str, build: Callable[[], str], ttl: int) -> str:
+    """The text kept under `key`, or `build()` kept there (not from inside a
+    transaction of our own, which may yet roll back)."""
+    html = _get(key)
+    if html is None:
+        html = build()
+        if not cached.in_transaction():
+            _set(key, html, ttl)
+    return html
+
+
+def fill(request, html: str, count_html: str) -> str:
+    html = html.replace(CSRF_HOLE, get_token(request))
+    html = html.replace(NONCE_HOLE, str(get_nonce(request)))
+    return html.replace(COUNT_HOLE, count_html)
