@@ -237,8 +237,7 @@ class EventRsvp(APIView):
     def get(self, request, public_id):
         """Everyone who answered one occurrence, with the times (organisers only)."""
         event = _event(request, public_id)
-        if not access.can(request.user, "event.attendees.view", event):
-            raise PermissionDenied
+        access.enforce(request.user, "event.attendees.view", event)
         moment = _occurrence_start(event, request.query_params.get("occurrence"))
         occurrence = (
             recurrence.occurrence_at(event, moment) if moment else None

@@ -474,8 +474,7 @@ def guest_confirm(request, token):
 @require_GET
 def attendees(request, public_id):
     event = _event_or_404(request, public_id)
-    if not access.can(request.user, "event.attendees.view", event):
-        raise PermissionDenied
+    access.enforce(request.user, "event.attendees.view", event)
     occurrence = _occurrence_of(request, event)
     rows = list(selectors.attendees(event, occurrence.original_start))
     if request.GET.get("format") == "csv":

@@ -48,10 +48,11 @@ def test_unit_page_shows_breadcrumb_children_and_member_link_for_officers(
     assert f"/units/{tree.section_a1.slug}/members/" in officer_page.content.decode()
 
 
-def test_members_page_is_forbidden_to_plain_members(tree, member, client_as):
+def test_members_page_is_not_found_for_plain_members(tree, member, client_as):
+    """Even their own cell's member list: it exists only for its officers."""
     assert (
         client_as(member).get(f"/units/{tree.cell_a1x.slug}/members/").status_code
-        == 403
+        == 404
     )
 
 

@@ -20,7 +20,8 @@ from ..models import Receipt
 
 
 def unit_for(request, action: str, slug: str) -> Unit:
-    """The unit if the user may do `action` there: 404 unseen, 403 not allowed."""
+    """The unit if the user may do `action` there (`access.refusal`: 404 unseen,
+    403 seen but not allowed)."""
     return access.get_for_action_or_404(request.user, action, Unit, slug=slug)
 
 

@@ -44,7 +44,7 @@ def units(request):
     """Where the user keeps or reads dues; straight to it when there is one."""
     found = selectors.units_kept(request.user)
     if not found:
-        raise PermissionDenied
+        raise Http404  # a page of the offices that read dues: unseen without one
     if len(found) == 1:
         return redirect("dues:unit", slug=found[0].slug)
     return render(request, "dues/units.html", {"units": found})
