@@ -11,7 +11,6 @@ signed already (the e-mail does).
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -32,12 +31,11 @@ from federation import access
 from federation.models import Territory, Unit
 from organising import ratelimits, topics
 from organising.audit.services import audit_record
+from organising.contacts import services as contacts_services
 from organising.messaging.text import clean_html
 from organising.queueing import enqueue_on_commit
 
 from .models import Petition, Signature
-
-logger = logging.getLogger(__name__)
 
 EDITABLE_FIELDS = (
     "title",
@@ -423,10 +421,8 @@ def signature_confirm(*, token: str) -> Confirmation:
     signature.routed_to = route_unit(petition, signature.postcode, signature.commune)
     signature.save(update_fields=["confirmed_at", "routed_to"])
     _count(petition, +1, public=signature.show_publicly)
-    if signature.consent_contact:
-        from .tasks import signature_to_contact_task
-
-        enqueue_on_commit(signature_to_contact_task, signature.pk)
+    if signature.consent_contact:  # in this transaction: confirmed means kept
+        signature_to_contact(signature=signature)
     return Confirmation(signature, petition, already=False)
 
 
@@ -446,10 +442,8 @@ def signature_withdraw(*, token: str) -> Petition:
     if signature.confirmed_at is not None:
         _count(petition, -1, public=signature.show_publicly)
     if signature.consent_contact and signature.confirmed_at is not None:
-        from .tasks import consent_withdraw_task
-
-        enqueue_on_commit(
-            consent_withdraw_task, signature.email, consent_source(petition)
+        contacts_services.contact_withdraw_consent(
+            email=signature.email, source=consent_source(petition)
         )
     signature.delete()
     return petition
@@ -497,32 +491,11 @@ def route_unit(petition: Petition, postcode: str, commune: str = "") -> Unit:
     return max(found, key=lambda t: (t.unit.depth, -t.unit.pk)).unit
 
 
-def _contacts_services():
-    """The contacts app's services, when it is installed (it is built beside this
-    one)."""
-    try:
-        from organising.contacts import services
-    except ImportError:
-        return None
-    return services
-
-
-def signature_to_contact(*, signature_id: int) -> bool:
+def signature_to_contact(*, signature: Signature) -> None:
     """Add the confirmed signer who agreed to be contacted to the contacts of the
-    unit they were routed to (merged with the same person there). Safe twice."""
-    signature = (
-        Signature.objects.filter(pk=signature_id, confirmed_at__isnull=False)
-        .select_related("petition__unit", "routed_to")
-        .first()
-    )
-    contacts = _contacts_services()
-    if signature is None or not signature.consent_contact:
-        return False
-    if contacts is None or not hasattr(contacts, "contact_from_signature"):
-        logger.warning("Contacts not installed: signer %s not kept", signature_id)
-        return False
+    unit they were routed to (merged there with the same address)."""
     covers = {"email"} | ({"phone"} if signature.phone else set())
-    contacts.contact_from_signature(
+    contacts_services.contact_from_signature(
         unit=signature.routed_to or signature.petition.unit,
         first_name=signature.first_name,
         last_name=signature.last_name,
@@ -535,16 +508,6 @@ def signature_to_contact(*, signature_id: int) -> bool:
         at=signature.confirmed_at,
         petition_title=signature.petition.title,
     )
-    return True
-
-
-def consent_withdraw(*, email: str, source: str) -> bool:
-    contacts = _contacts_services()
-    if contacts is None or not hasattr(contacts, "contact_withdraw_consent"):
-        logger.warning("Contacts not installed: consent withdrawal not passed on")
-        return False
-    contacts.contact_withdraw_consent(email=email, source=source)
-    return True
 
 
 # --- E-mails -------------------------------------------------------------------------

@@ -315,3 +315,37 @@ def test_the_officers_see_a_surge(petition, sign):
     assert figures.requested_last_hour == 60
     assert figures.surge
     assert figures.top_domains == [("example.org", 60)]
+
+
+def test_a_signer_who_agreed_becomes_a_contact_of_their_cell(
+    tree, petition, sign, confirm
+):
+    from organising.contacts.models import Consent, Contact
+
+    confirm(sign(petition, "anne@example.org", consent_contact=True))
+    confirm(sign(petition, "bruno@example.org", postcode="69004"))  # did not agree
+    contact = Contact.objects.get()
+    assert (contact.email, contact.unit) == ("anne@example.org", tree.cell_a1x)
+    consent = Consent.objects.get(contact=contact)
+    assert consent.source == services.consent_source(petition)
+    assert consent.withdrawn_at is None
+
+
+def test_withdrawing_the_signature_withdraws_the_consent(petition, sign, confirm):
+    from organising.contacts.models import Contact
+
+    token = sign(petition, "anne@example.org", consent_contact=True)
+    confirm(token)
+    assert Contact.objects.count() == 1
+    services.signature_withdraw(token=token)
+    # Her only consent was this one: the contact is erased.
+    assert Contact.objects.count() == 0
+
+
+def test_no_consent_line_no_contact(make_petition, territories, sign, confirm):
+    from organising.contacts.models import Contact
+
+    petition = make_petition(consent_text="")
+    confirm(sign(petition, consent_contact=True))
+    assert not Signature.objects.get().consent_contact
+    assert Contact.objects.count() == 0
