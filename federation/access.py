@@ -1178,9 +1178,9 @@ def _vote_action(user, viewer: Viewer, action: str, obj) -> bool:
     if action == "vote.proxy.give":
         return obj.status != "closed" and viewer.status in _WRITERS
     if action == "vote.results.view":
-        return runs or obj.status == "closed" or (
-            obj.status == "open" and obj.results_while_open
-        )
+        if obj.status == "draft":
+            return False
+        return runs or obj.status == "closed" or obj.results_while_open
     if action == "vote.receipts.view":
         return obj.status == "closed"
     return False

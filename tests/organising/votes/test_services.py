@@ -78,7 +78,9 @@ def test_electorate_is_fixed_at_opening(tree, voters, open_vote, section_officer
     sympathiser = voters["a1x"][0].__class__.objects.create(
         email="s@example.org", display_name="Sym"
     )
-    Membership.objects.create(user=sympathiser, unit=tree.cell_a1x, status="sympathiser")
+    Membership.objects.create(
+        user=sympathiser, unit=tree.cell_a1x, status="sympathiser"
+    )
     vote = open_vote()
     assert vote.status == Vote.Status.OPEN
     assert vote.electorate_size == 6
@@ -372,6 +374,7 @@ def test_dues_required_keeps_only_members_in_good_standing(
 ):
     vote = make_vote(dues_required=True)
     vote = services.vote_open(vote=vote, by=section_officer)
-    standings = set(Elector.objects.filter(vote=vote).values_list("standing", flat=True))
+    electors = Elector.objects.filter(vote=vote)
+    standings = set(electors.values_list("standing", flat=True))
     assert standings <= {"up_to_date", "exempt"}
     assert vote.electorate_size == Elector.objects.filter(vote=vote).count()
