@@ -102,6 +102,7 @@ class ProfileForm(forms.ModelForm):
         choices=[
             ("commune", _("Commune")),
             ("phone", _("Phone")),
+            ("email", _("E-mail address")),
             ("bio", _("Bio")),
             ("avatar", _("Avatar")),
         ],

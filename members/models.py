@@ -42,7 +42,7 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """A person with an account. E-mail is the login; the profile lives here too."""
 
-    SHAREABLE_FIELDS = ("commune", "phone", "bio", "avatar")
+    SHAREABLE_FIELDS = ("commune", "phone", "email", "bio", "avatar")
 
     email = models.EmailField(_("e-mail address"), unique=True)
     display_name = models.CharField(_("display name"), max_length=120)

@@ -21,6 +21,7 @@ from federation import access
 from federation.models import Level, Unit
 from organising import ratelimits
 from organising.audit.services import audit_record
+from organising.contacts.joining import contacts_joined
 from organising.live import close_user_sockets
 from organising.messaging.images import AVATAR_MAX_SIDE, image_clean
 
@@ -151,6 +152,8 @@ def _invitation_used(invitation: Invitation, *, by: User) -> None:
     audit_record(
         actor=by, action="member.join", target=invitation, unit=invitation.unit
     )
+    # A contact invited to join keeps its history, now linked to the account.
+    contacts_joined(invitation=invitation, user=by)
 
 
 @transaction.atomic

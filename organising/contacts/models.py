@@ -219,3 +219,57 @@ class ContactShare(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} → {self.member}"
+
+
+class ContactImport(models.Model):
+    """A CSV or vCard file of contacts: previewed row by row, then applied all at
+    once (a large file in the background) with a report per row."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        VCARD = "vcard", "vCard"
+
+    class State(models.TextChoices):
+        PREVIEW = "preview", _("waiting for confirmation")
+        QUEUED = "queued", _("waiting")
+        RUNNING = "running", _("in progress")
+        DONE = "done", _("imported")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    format = models.CharField(max_length=5, choices=Format)
+    filename = models.CharField(max_length=200)
+    encoding = models.CharField(max_length=12, default="utf-8")
+    state = models.CharField(max_length=10, choices=State, default=State.PREVIEW)
+    # What a queued or running background job does: "preview" or "apply".
+    job = models.CharField(max_length=8, blank=True)
+    # The file until it is applied (then dropped: the contacts hold the data).
+    content = models.BinaryField(null=True, blank=True, editable=False)
+    consent_source = models.CharField(max_length=120)
+    consent_at = models.DateTimeField()
+    covers_email = models.BooleanField(default=False)
+    covers_phone = models.BooleanField(default=False)
+    rows_total = models.PositiveIntegerField(default=0)
+    # {"created": n, "merged": n, "rejected": n}, and the report: one
+    # [line, outcome, reason] per row (outcomes: create, merge, reject).
+    counts = models.JSONField(default=dict)
+    report = models.JSONField(default=list)
+    error = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact import")
+        verbose_name_plural = _("contact imports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def get_absolute_url(self) -> str:
+        return reverse("contacts:import", kwargs={"public_id": self.public_id})

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from federation import access
 from federation.models import Unit
+from members.services import invitation_create
 from organising.audit.services import audit_record
 
 from .models import Consent, Contact, ContactShare, Interaction
@@ -183,7 +184,7 @@ def _consent_add(
     )
 
 
-def _fill_blanks(contact: Contact, fields: dict) -> list[str]:
+def _fill_blanks(contact: Contact, fields: dict, *, save: bool = True) -> list[str]:
     """Complete the contact with what it lacked (a merge never overwrites what a
     member typed); the tags are united."""
     changed = []
@@ -202,6 +203,7 @@ def _fill_blanks(contact: Contact, fields: dict) -> list[str]:
             changed.append(name)
     if changed:
         contact.search_name = _search_name(contact)
+    if changed and save:
         contact.save(update_fields=[*changed, "search_name", "updated_at"])
     return changed
 
@@ -573,3 +575,25 @@ def contacts_read_record(*, by, unit: Unit | None, what: str, count: int) -> Non
         unit=unit,
         data={"what": what, "count": count},
     )
+
+
+# --- Becoming a member -----------------------------------------------------------
+
+
+@transaction.atomic
+def contact_invite(*, contact: Contact, by) -> Contact:
+    """Invite the contact to join its cell (members' invitation, e-mailed); when the
+    invitation is accepted (`joining.contacts_joined`) the contact points to the new
+    account and keeps its whole history."""
+    access.require(by, "contact.invite", contact)
+    if not contact.email:
+        raise ValidationError({"email": _("The contact has no e-mail address.")})
+    if contact.member_id:
+        raise ValidationError({"email": _("This contact is already a member.")})
+    invitation, _secret = invitation_create(
+        unit=contact.unit, email=contact.email, by=by, display_name=contact.full_name
+    )
+    contact.invitation = invitation
+    contact.save(update_fields=["invitation", "updated_at"])
+    audit_record(actor=by, action="contact.invite", target=contact, unit=contact.unit)
+    return contact
