@@ -583,6 +583,7 @@ SPECTACULAR_SETTINGS = {
         "EventStatusEnum": "organising.agenda.models.Event.Status",
         "AmendmentKindEnum": "organising.documents.models.Amendment.Kind",
         "AmendmentStatusEnum": "organising.documents.models.Amendment.Status",
+        "DocumentEditorsEnum": "organising.documents.models.Document.Editors",
         "PetitionStatusEnum": "organising.petitions.models.Petition.Status",
         "VoteKindEnum": "organising.votes.models.Vote.Kind",
         "VoteStatusEnum": "organising.votes.models.Vote.Status",

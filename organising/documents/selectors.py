@@ -71,3 +71,35 @@ def search(user, query: str) -> list[Document]:
             "-updated_at"
         )[:SEARCH_MAX]
     )
+
+
+def amendments_in_place(body: str, amendments) -> tuple[list[dict], list]:
+    """The current text cut into pieces around the passages that open amendments
+    change: ({"text"} or {"amendment", "old", "new"}) in order; amendments whose
+    passage is gone or overlaps an earlier one are returned apart."""
+    from .services import _find
+
+    placed, apart = [], []
+    for amendment in amendments:
+        start = _find(body, amendment.quote, amendment.offset)
+        if start is None:
+            apart.append(amendment)
+        else:
+            placed.append((start, start + len(amendment.quote), amendment))
+    placed.sort(key=lambda item: (item[0], item[2].number))
+    pieces: list[dict] = []
+    position = 0
+    for start, end, amendment in placed:
+        if start < position:
+            apart.append(amendment)
+            continue
+        pieces.append({"text": body[position:start]})
+        old = body[start:end]
+        if amendment.kind == "insert":
+            pieces.append({"text": old})
+            old = ""
+        new = "" if amendment.kind == "delete" else amendment.text
+        pieces.append({"amendment": amendment, "old": old, "new": new})
+        position = end
+    pieces.append({"text": body[position:]})
+    return pieces, apart
