@@ -590,12 +590,24 @@ def _in_post_audience(viewer: Viewer, post) -> bool:
 
 
 def _answers_author(viewer: Viewer, post) -> bool:
-    """`post` is in an officers-only thread that the (adherent) viewer started."""
+    """`post` is in an officers-only thread that the (adherent) viewer started (the
+    root's author from `post.root_author_id` when it carries one, a live event)."""
     if post.audience != Audience.OFFICERS or not viewer.is_adherent:
         return False
     if post.root_id is None or post.root_id == post.pk:
         return False
+    if hasattr(post, "root_author_id"):
+        return post.root_author_id == viewer.user_id
     return post.root.author_id == viewer.user_id
+
+
+def post_reaches(viewer: Viewer, post) -> bool:
+    """Whether `post` is among what the viewer reads, from its own fields and the
+    loaded viewer (no query): theirs, in its audience, or an officers' answer in a
+    thread they started. A live socket asks this of what a post event carries;
+    `post.view` adds blocks and hiding."""
+    own = viewer.user_id is not None and post.author_id == viewer.user_id
+    return own or _in_post_audience(viewer, post) or _answers_author(viewer, post)
 
 
 def _moderates(viewer: Viewer, post) -> bool:
@@ -615,9 +627,7 @@ def _post_action(user, viewer: Viewer, action: str, post) -> bool:
         return own and not post.is_removed and viewer.status != "former"
     if action == "post.relay":
         return bool(relay_units(user, post))
-    in_audience = (
-        own or _in_post_audience(viewer, post) or _answers_author(viewer, post)
-    )
+    in_audience = post_reaches(viewer, post)
     if not in_audience or (not own and post.author_id in blocker_ids(user)):
         return False
     if action == "post.view":

@@ -55,7 +55,18 @@ def post_event(post, action: str, html: str = "") -> dict:
         "audience_unit_id": post.audience_unit_id,
         "audience_unit_path": post.audience_unit.path if post.audience_unit_id else "",
         "audience_group_id": post.audience_group_id,
+        # An officers' reply reaches the (non-officer) member who started the thread.
+        "root_author_id": _root_author_id(post),
     }
+
+
+def _root_author_id(post) -> int | None:
+    if post.root_id is None or post.root_id == post.pk:
+        return post.author_id
+    root = post.root if Post.root.is_cached(post) else None
+    if root is None:
+        root = Post.objects.filter(pk=post.root_id).only("author_id").first()
+    return root.author_id if root is not None else None
 
 
 def announce_post(post_id: int, action: str = "new") -> bool:

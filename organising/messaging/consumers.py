@@ -463,18 +463,24 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     # --- Checks ----------------------------------------------------------------------
 
     def _may_see(self, event: dict) -> bool:
-        """The policy's own answer (`Viewer.sees`), from what the event carries
-        and the viewer loaded at connection (no query)."""
-        if event["author_id"] == self.user_id:
-            return True
-        unit = group = None
+        """The policy's own answer (`access.post_reaches`), from what the event
+        carries and the viewer loaded at connection (no query)."""
+        unit = None
         if event.get("audience_unit_id"):
             unit = SimpleNamespace(
                 pk=event["audience_unit_id"], path=event["audience_unit_path"]
             )
-        if event.get("audience_group_id"):
-            group = SimpleNamespace(pk=event["audience_group_id"])
-        return self.viewer.sees(event["audience"], unit, group)
+        post = SimpleNamespace(
+            pk=event["id"],
+            author_id=event["author_id"],
+            root_id=event.get("root_id"),
+            root_author_id=event.get("root_author_id"),
+            audience=event["audience"],
+            audience_unit_id=event.get("audience_unit_id"),
+            audience_unit=unit,
+            audience_group_id=event.get("audience_group_id"),
+        )
+        return access.post_reaches(self.viewer, post)
 
     async def _recheck_loop(self) -> None:
         interval = getattr(settings, "MESSAGING_WS_RECHECK_SECONDS", 60)
@@ -610,10 +616,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 }
                 for message in messages
             ], stale
+        # A thread's replies as its page shows them: with the officers' answers to
+        # the member who started an officers-only thread.
+        visible = access.content_filter(self.user, threads=stream == "thread")
         if stream == "thread":
             rows = list(
                 Post.objects.filter(root_id=ref, parent__isnull=False, id__gt=since)
-                .filter(selectors.visible_to(self.user))
+                .filter(visible)
                 .exclude(author_id__in=self.silenced)
                 .select_related(*selectors.POST_RELATED)
                 .order_by("id")[: selectors.CATCH_UP_LIMIT + 1]
@@ -629,7 +638,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         still_there = set(
             Post.objects.filter(pk__in=shown, deleted_at__isnull=True)
             .filter(hidden_at__isnull=True)
-            .filter(selectors.visible_to(self.user))
+            .filter(visible)
             .exclude(author_id__in=self.silenced)
             .values_list("pk", flat=True)
         )

@@ -564,3 +564,45 @@ async def test_a_cached_copy_of_an_ended_session_opens_no_socket(people):
 async def test_with_the_cache_down_a_socket_opens(people, redis_down):
     socket = await connected(people.bob)
     await socket.disconnect()
+
+
+async def _next_post_event(socket) -> dict:
+    while True:
+        event = await socket.receive_json_from(timeout=2)
+        if event["type"] != "counts":
+            return event
+
+
+async def test_officers_answers_reach_the_member_who_wrote_to_them_live(
+    tree, people, post_as
+):
+    """Carol (no office) writes to section A1's officers; the officer's answer in her
+    thread reaches her thread socket live, as her page shows it, and on catch-up;
+    Bob (not an officer, not her) may not follow the thread at all."""
+    root = await sync_to_async(post_as)(
+        people.carol, "to the officers", Audience.OFFICERS, tree.section_a1
+    )
+    carol = await connected(people.carol, "thread", root.pk)
+    officer = await connected(people.officer, "thread", root.pk)
+    reply = await sync_to_async(services.post_create)(
+        author=people.officer, body="our answer", parent=root
+    )
+    event = await _next_post_event(carol)  # her badge's counts come too
+    assert event["type"] == "post.new" and event["id"] == reply.pk
+    assert "our answer" in event["html"]
+    assert (await _next_post_event(officer))["id"] == reply.pk
+    await carol.disconnect()
+    # Reconnecting, she catches up on the answer and is not told it was removed.
+    again = await connected(
+        people.carol, "thread", root.pk, since=root.pk, shown=[reply.pk]
+    )
+    caught = await again.receive_json_from(timeout=2)
+    assert caught["type"] == "post.new" and caught["id"] == reply.pk
+    assert (await again.receive_json_from(timeout=2))["type"] == "caught_up"
+    bob = await open_socket(people.bob)
+    await bob.connect()
+    await bob.receive_json_from()
+    await bob.send_json_to({"type": "subscribe", "stream": "thread", "id": root.pk})
+    assert (await bob.receive_json_from())["error"] == "not found"
+    for socket in (again, officer, bob):
+        await socket.disconnect()
