@@ -59,6 +59,7 @@ from organising.cached import guarded
 from organising.queueing import enqueue_on_commit
 
 from . import events, selectors, streams
+from .fragments import reaction_buttons, unread_badge_html
 from .models import Post, Relation, Stamp
 
 PAGE_TTL = 600  # a first page nobody reads again leaves the cache
@@ -281,8 +282,6 @@ def unread_counts(request) -> dict[str, int]:
 
 
 def fill(request, html: str) -> str:
-    from .templatetags.messaging_tags import unread_badge_html
-
     html = html.replace(CSRF_HOLE, get_token(request))
     html = html.replace(NONCE_HOLE, str(get_nonce(request)))
     holes = {kind: UNREAD_HOLE.format(kind=kind) for kind in UNREAD_KINDS}
@@ -339,8 +338,6 @@ def timeline_cards(ids: list[int], user, csrf_token) -> str:
     reader. Only the posts whose card is not stored yet are loaded. A card is kept
     under its content's version and its names' stamps, read here from the
     database."""
-    from .templatetags.messaging_tags import reaction_buttons
-
     language = get_language()
     states = _card_states(ids)
     name_stamps = stamps_of(key for _version, names in states.values() for key in names)
