@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from federation import access
 from federation.models import Audience, Group, GroupMembership, Unit
-from organising import ratelimits
+from organising import queueing, ratelimits
 from organising.audit.services import audit_record
 from organising.messaging.text import clean_html
 
@@ -40,6 +40,9 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
+# Votes due within this many seconds get a task queued for their exact time; the
+# sweep (every minute) catches every other one, and any lost task.
+ETA_WINDOW_SECONDS = 3600
 # A secret ballot is counted under its voter's cell only when at least this many
 # electors of the vote live there; otherwise under the first unit above with as
 # many (a cell of three voting alike would show how each voted).
@@ -224,7 +227,19 @@ def vote_create(
         unit=owner,
         data={"title": vote.title, "kind": vote.kind, "subject": vote.subject},
     )
+    _schedule(vote, "open", vote.opens_at)
     return vote
+
+
+def _schedule(vote: Vote, step: str, at: datetime) -> None:
+    """Queue the task that opens or closes the vote at `at`, after commit, if that
+    is soon; otherwise the sweep does it (the database says what is due)."""
+    from . import tasks
+
+    if (at - timezone.now()).total_seconds() > ETA_WINDOW_SECONDS:
+        return
+    task = tasks.vote_open_task if step == "open" else tasks.vote_close_task
+    queueing.enqueue_on_commit(task, vote.pk, eta=at)
 
 
 @transaction.atomic
@@ -401,6 +416,7 @@ def vote_open(*, vote: Vote, by=None) -> Vote:
         data={"electorate": vote.electorate_size},
     )
     live.changed(vote, force=True)
+    _schedule(vote, "close", vote.closes_at)
     return vote
 
 
