@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("organising.messaging.api_urls")),
     path("", include("organising.dues.api_urls")),
     path("", include("organising.agenda.api_urls")),
+    path("", include("organising.contacts.api_urls")),
     path("", include("organising.documents.api_urls")),
     path("", include("organising.petitions.api_urls")),
 ]
@@ -27,6 +28,7 @@ urlpatterns = [
     path("", include("organising.messaging.urls")),
     path("dues/", include("organising.dues.urls")),
     path("agenda/", include("organising.agenda.urls")),
+    path("", include("organising.contacts.urls")),
     path("documents/", include("organising.documents.urls")),
     path("petitions/", include("organising.petitions.urls")),
     path("accounts/", include("allauth.urls")),

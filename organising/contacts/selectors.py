@@ -246,3 +246,44 @@ def shown_fields(member) -> dict[str, str]:
     if "avatar" in shared and member.avatar:
         fields["avatar_url"] = member.avatar_url
     return fields
+
+
+def units_for_new_contacts(user) -> list[Unit]:
+    """Where `user` may add a contact: their home cell, and the units under their
+    offices (at most 200, in tree order)."""
+    viewer = access.viewer_for(user)
+    units = [viewer.home] if viewer.home is not None and viewer.is_adherent else []
+    managed = (
+        access.units_with_office(user)
+        .exclude(pk__in=[u.pk for u in units])
+        .order_by("path")[:200]
+    )
+    return [*units, *managed]
+
+
+def units_managed(user) -> list[Unit]:
+    """The units whose contacts `user` imports, exports and de-duplicates."""
+    return list(
+        access.units_with_office(user, frozenset({"secretary", "officer"})).order_by(
+            "path"
+        )[:200]
+    )
+
+
+def possible_followers(contact: Contact, *, limit: int = 300) -> list:
+    """The adherents who may follow `contact` up: current members of its unit's
+    subtree (a bounded list, in name order)."""
+    membership = apps.get_model("members", "Membership")
+    user_model = apps.get_model("members", "User")
+    ids = (
+        membership.objects.current()
+        .filter(
+            status=membership.Status.ADHERENT, unit__path__startswith=contact.unit.path
+        )
+        .values("user_id")
+    )
+    return list(
+        user_model.objects.filter(pk__in=ids, is_active=True).order_by(
+            "display_name", "pk"
+        )[:limit]
+    )

@@ -1,7 +1,6 @@
 """Importing contacts (CSV, vCard): preview, per-row report, bad files, large files;
 export round trips."""
 
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
