@@ -13,7 +13,11 @@ from .services import HONEYPOT_FIELD
 class SignatureForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=80)
     last_name = forms.CharField(label=_("Last name"), max_length=80)
-    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        error_messages={"invalid": _("Give a valid e-mail address.")},
+    )
     postcode = forms.CharField(label=_("Postcode"), max_length=10)
     commune = forms.CharField(label=_("Commune"), max_length=120)
     phone = forms.CharField(label=_("Phone (optional)"), max_length=30, required=False)

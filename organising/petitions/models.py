@@ -21,7 +21,7 @@ from federation.models import Unit
 class Petition(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
-        OPEN = "open", _("open")
+        OPEN = "open", _("open for signatures")
         CLOSED = "closed", _("closed")
 
     # The lifecycle in one place: which status may follow which.

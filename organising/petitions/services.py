@@ -86,10 +86,14 @@ def _check_petition(petition: Petition) -> None:
     petition.text_html = clean_html(source, rich=True)
 
 
+# Addresses the routes use beside a petition's (/petitions/confirm/…).
+RESERVED_SLUGS = frozenset({"confirm", "withdraw", "units"})
+
+
 def _free_slug(title: str, wanted: str = "") -> str:
     base = slugify(wanted or title)[:60] or "petition"
     slug, n = base, 1
-    while Petition.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Petition.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
     return slug
@@ -128,7 +132,7 @@ def petition_create(
         raise ValidationError(
             {"slug": _("Use lower-case letters, digits and hyphens.")}
         )
-    if slug and Petition.objects.filter(slug=slug).exists():
+    if slug in RESERVED_SLUGS or (slug and Petition.objects.filter(slug=slug).exists()):
         raise ValidationError({"slug": _("Another petition has this address.")})
     petition.slug = slug or _free_slug(petition.title)
     petition.save()
