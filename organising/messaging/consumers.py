@@ -244,7 +244,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def _set_topic_groups(self, name: str, ref: int, groups: list[str]) -> None:
         old = self.watching.get((name, ref), [])
         self.watching[(name, ref)] = groups
-        others = {g for key, gs in self.watching.items() if key != (name, ref) for g in gs}
+        others = {
+            g for key, gs in self.watching.items() if key != (name, ref) for g in gs
+        }
         for group in old:
             if group not in groups and group not in others:
                 await self.channel_layer.group_discard(group, self.channel_name)
