@@ -375,6 +375,7 @@ SHOWN_BY: dict[str, str] = {
     "unit.members.view": "unit.members.view",
     "member.view_personal": "unit.members.view",
     "member.role": "unit.members.view",
+    "unit.officers.view": "unit.officers.view",
     "audit.view": "audit.view",
     "dues.report": "dues.report",
     "dues.member_amounts": "dues.member_amounts",

@@ -1,8 +1,16 @@
-"""The members API: me, unit members for officers, invitations, transfers, tokens."""
+"""The members API: me, unit members for officers, offices, invitations, transfers,
+tokens."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +25,8 @@ from .serializers import (
     MemberRowSerializer,
     MembershipSerializer,
     MeSerializer,
+    OfficeAssignSerializer,
+    OfficeSerializer,
     TokenSerializer,
     TransferSerializer,
 )
@@ -128,6 +138,74 @@ class MembershipEnd(APIView):
         )
         ended = services.membership_end(member=membership.user, by=request.user)
         return Response(MembershipSerializer(ended).data)
+
+
+class UnitOffices(APIView):
+    """The offices held at a unit (current members read them, as on the unit's
+    page); POST gives one to an adherent of the unit or below (its secretaries and
+    those above: `member.role`)."""
+
+    @extend_schema(responses=OfficeSerializer(many=True))
+    def get(self, request, slug: str):
+        unit = access.get_for_action_or_404(
+            request.user, "unit.officers.view", Unit, slug=slug
+        )
+        offices = (
+            unit.roles.filter(ended_on__isnull=True)
+            .select_related("user", "unit")
+            .order_by("kind", "user__display_name", "pk")
+        )
+        return Response(OfficeSerializer(offices, many=True).data)
+
+    @extend_schema(
+        request=OfficeAssignSerializer,
+        responses={
+            201: OfficeSerializer,
+            200: OpenApiResponse(OfficeSerializer, description="Already held"),
+        },
+    )
+    def post(self, request, slug: str):
+        unit = access.get_for_action_or_404(
+            request.user, "member.role", Unit, slug=slug
+        )
+        serializer = OfficeAssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        member = User.objects.filter(public_id=data["member"], is_active=True).first()
+        if member is None:
+            # The service's words for a member elsewhere: ids do not leak.
+            raise ValidationError(
+                {
+                    "member": [
+                        _(
+                            "Only an adherent of this unit or below can hold its "
+                            "offices."
+                        )
+                    ]
+                }
+            )
+        held = unit.roles.filter(user=member, kind=data["kind"], ended_on__isnull=True)
+        existed = held.exists()
+        role = services.role_assign(
+            member=member, unit=unit, kind=data["kind"], by=request.user
+        )
+        return Response(
+            OfficeSerializer(role).data,
+            status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED,
+        )
+
+
+class UnitOfficeEnd(APIView):
+    """End an office held at the unit, today (its secretaries and those above)."""
+
+    @extend_schema(request=None, responses=OfficeSerializer)
+    def post(self, request, slug: str, pk: int):
+        unit = access.get_for_action_or_404(
+            request.user, "member.role", Unit, slug=slug
+        )
+        role = get_object_or_404(unit.roles.select_related("user", "unit"), pk=pk)
+        ended = services.role_end(role=role, by=request.user)
+        return Response(OfficeSerializer(ended).data)
 
 
 class Tokens(APIView):

@@ -7,6 +7,14 @@ urlpatterns = [
     path(
         "units/<slug:slug>/members/", api.UnitMembers.as_view(), name="api-unit-members"
     ),
+    path(
+        "units/<slug:slug>/offices/", api.UnitOffices.as_view(), name="api-unit-offices"
+    ),
+    path(
+        "units/<slug:slug>/offices/<int:pk>/end/",
+        api.UnitOfficeEnd.as_view(),
+        name="api-unit-office-end",
+    ),
     path("invitations/", api.Invitations.as_view(), name="api-invitations"),
     path(
         "memberships/<uuid:public_id>/transfer/",

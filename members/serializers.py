@@ -86,6 +86,29 @@ class InvitationSerializer(serializers.ModelSerializer):
         ]
 
 
+class OfficeHolderSerializer(serializers.Serializer):
+    public_id = serializers.UUIDField()
+    display_name = serializers.CharField()
+
+
+class OfficeSerializer(serializers.ModelSerializer):
+    """An office held at a unit (the API's offices of a unit)."""
+
+    unit = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    member = OfficeHolderSerializer(source="user", read_only=True)
+
+    class Meta:
+        model = Role
+        fields = ["id", "unit", "kind", "member", "started_on", "ended_on"]
+
+
+class OfficeAssignSerializer(serializers.Serializer):
+    member = serializers.UUIDField(
+        help_text="The public id of an adherent of the unit."
+    )
+    kind = serializers.ChoiceField(choices=Role.Kind.choices)
+
+
 class TransferSerializer(serializers.Serializer):
     to_cell = serializers.SlugRelatedField(
         slug_field="slug", queryset=Unit.objects.all()
