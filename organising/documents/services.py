@@ -14,6 +14,7 @@ import os
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -599,6 +600,8 @@ def amendment_decide(*, by, amendment: Amendment, status: str) -> Amendment:
     _transition(amendment, status)
     if status == Amendment.Status.ACCEPTED:
         _apply(by=by, document=document, amendment=amendment)
+    elif status == Amendment.Status.VOTING:
+        amendment.vote_id = _send_to_vote(by=by, document=document, amendment=amendment)
     amendment.decided_by = by
     amendment.decided_at = timezone.now()
     amendment.save()
@@ -609,6 +612,58 @@ def amendment_decide(*, by, amendment: Amendment, status: str) -> Amendment:
         unit=document.owner_unit,
     )
     return amendment
+
+
+VOTE_DAYS = 7
+VOTE_SUBJECT = "documents.amendment:"
+
+
+def _send_to_vote(*, by, document: Document, amendment: Amendment) -> int:
+    """A motion (for, against, abstain) in the votes capability, open now for
+    VOTE_DAYS, whose electorate is the document's audience (the owner unit and below
+    for a public or party-wide document)."""
+    from organising.votes.services import vote_create, vote_open
+
+    if document.group_id:
+        electorate = {"audience": "group", "group": document.group}
+    elif document.audience in (Audience.UNIT, Audience.OFFICERS):
+        electorate = {"audience": document.audience, "unit": document.unit}
+    else:
+        electorate = {"audience": "unit_tree", "unit": document.unit}
+    change = {
+        Amendment.Kind.REPLACE: _("Replace “%(quote)s” by “%(text)s”"),
+        Amendment.Kind.INSERT: _("After “%(quote)s”, insert “%(text)s”"),
+        Amendment.Kind.DELETE: _("Delete “%(quote)s”"),
+    }[amendment.kind] % {"quote": amendment.quote[:2000], "text": amendment.text[:2000]}
+    now = timezone.now()
+    vote = vote_create(
+        by=by,
+        title=(
+            _("Amendment %(n)s to %(title)s")
+            % {"n": amendment.number, "title": document.title}
+        )[:200],
+        text=f"{change}\n\n{amendment.justification}",
+        kind="motion",
+        opens_at=now,
+        closes_at=now + timedelta(days=VOTE_DAYS),
+        subject=f"{VOTE_SUBJECT}{amendment.pk}",
+        **electorate,
+    )
+    vote_open(vote=vote, by=by)
+    return vote.pk
+
+
+def on_vote_closed(sender, vote, result, **kwargs) -> None:
+    """votes.signals.vote_closed: an amendment's vote decides it."""
+    subject = getattr(vote, "subject", "") or ""
+    if not subject.startswith(VOTE_SUBJECT):
+        return
+    try:
+        amendment_id = int(subject.removeprefix(VOTE_SUBJECT))
+    except ValueError:
+        return
+    if Amendment.objects.filter(pk=amendment_id, vote_id=vote.pk).exists():
+        amendment_vote_closed(amendment_id=amendment_id, adopted=bool(result.adopted))
 
 
 def _apply(*, by, document: Document, amendment: Amendment) -> None:

@@ -467,3 +467,42 @@ def test_search_finds_only_visible_documents(tree, leaflet, make_member, officer
     assert selectors.search(member_b, "paragraphe") == []
     assert selectors.search(same_cell, "militants") == []
     assert [d.title for d in selectors.search(officer, "militants")] == ["Stratégie"]
+
+
+def test_the_demo_leaflet_has_revisions_a_merge_and_a_comment(db, settings):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo", verbosity=0)
+    leaflet = Document.objects.get(title="Tract : transports gratuits")
+    assert leaflet.revision_number == 3
+    assert leaflet.revisions.get(number=3).origin == "merge"
+    assert "Aubagne" in leaflet.body and "Samedi 14" in leaflet.body
+    assert leaflet.comments.filter(parent__isnull=True).count() == 1
+    assert Amendment.objects.filter(document__title__startswith="Motion").count() == 1
+
+
+def test_an_amendment_sent_to_a_vote_is_applied_when_the_vote_adopts_it(
+    congress_text, member, officer, django_capture_on_commit_callbacks
+):
+    from organising.votes.models import Vote
+    from organising.votes.services import ballot_cast, vote_close
+
+    amendment = services.amendment_propose(
+        by=member,
+        document=congress_text,
+        kind="delete",
+        quote=" Et du pain.",
+        justification="Hors sujet",
+    )
+    services.amendment_decide(by=officer, amendment=amendment, status="voting")
+    amendment.refresh_from_db()
+    vote = Vote.objects.get(pk=amendment.vote_id)
+    assert vote.subject == f"documents.amendment:{amendment.pk}"
+    assert vote.status == "open" and vote.kind == "motion"
+    ballot_cast(vote=vote, by=member, choices=[0])  # option 0: for
+    with django_capture_on_commit_callbacks(execute=True):
+        vote_close(vote=vote, by=officer)
+    amendment.refresh_from_db()
+    congress_text.refresh_from_db()
+    assert amendment.status == "accepted" and "pain" not in congress_text.body

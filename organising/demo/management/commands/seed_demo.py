@@ -12,6 +12,7 @@ from faker import Faker
 from federation import demo, services
 from federation.models import Group, GroupMembership, Level, Territory, Unit
 from members.models import Membership, Role, User
+from organising.documents.demo import seed_documents_demo
 from organising.dues.demo import seed_dues_demo
 from organising.messaging.demo import seed_messaging_demo
 
@@ -222,6 +223,7 @@ class Command(BaseCommand):
         seed_messaging_demo(
             units={**units_by_name, "Cellule Lyon 1er": first_cell}, people=named
         )
+        seed_documents_demo(units=units_by_name, people=named)
         logins = [
             ("Member (Cellule Lyon 1er)", named["member"].email),
             ("Cell secretary (Lyon 1er)", named["cell_secretary"].email),
