@@ -581,6 +581,7 @@ SPECTACULAR_SETTINGS = {
         "MembershipStatusEnum": "members.models.Membership.Status",
         "EventKindEnum": "organising.agenda.models.Event.Kind",
         "EventStatusEnum": "organising.agenda.models.Event.Status",
+        "InteractionKindEnum": "organising.contacts.models.Interaction.Kind",
         "AmendmentKindEnum": "organising.documents.models.Amendment.Kind",
         "AmendmentStatusEnum": "organising.documents.models.Amendment.Status",
         "DocumentEditorsEnum": "organising.documents.models.Document.Editors",

@@ -142,9 +142,7 @@ def test_import_preview_then_apply_from_the_page(tree, secretary, client_as):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = client_as(secretary)
-    upload = SimpleUploadedFile(
-        "c.csv", "nom;email\nDupont;d@example.org\n;bad\n".encode()
-    )
+    upload = SimpleUploadedFile("c.csv", b"nom;email\nDupont;d@example.org\n;bad\n")
     response = client.post(
         reverse("contacts:import_start"),
         {
