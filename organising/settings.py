@@ -588,6 +588,9 @@ SPECTACULAR_SETTINGS = {
         "PetitionStatusEnum": "organising.petitions.models.Petition.Status",
         "VoteKindEnum": "organising.votes.models.Vote.Kind",
         "VoteStatusEnum": "organising.votes.models.Vote.Status",
+        "VoteElectorateEnum": "organising.votes.serializers.ELECTORATES",
+        "AudienceEnum": "federation.models.Audience",
+        "RoleKindEnum": "members.models.Role.Kind",
         "PetitionLocationEnum": "organising.petitions.models.Petition.Location",
     },
     # Every operation's error answers (400/401/403/404/429), declared in one place.
