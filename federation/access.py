@@ -751,6 +751,19 @@ def office_holders(action: str, unit: Unit) -> dict[str, list[int]]:
     return by_path
 
 
+def told_of_reports(unit: Unit | None) -> list[int]:
+    """Who is notified of a report on content of `unit`: among those the policy lets
+    moderate it (`content.moderate`, `office_holders`), the holders at the nearest
+    unit up that has any. Those above may moderate it too and find it on their
+    reports page; a report does not ring every officer up to the national level."""
+    if unit is None:
+        return []
+    by_path = office_holders("content.moderate", unit)
+    if not by_path:
+        return []
+    return sorted(set(by_path[max(by_path, key=len)]))
+
+
 def can_somewhere(user_or_viewer, action: str) -> bool:
     """Whether an office somewhere grants the unit action `action` (the navigation
     shows the pages of that office; no query once the viewer is loaded)."""

@@ -76,12 +76,6 @@ class Figures:
             return None
         return round(100 * self.collected_cents / self.expected_cents, 1)
 
-    @property
-    def up_to_date_rate(self) -> float | None:
-        if not self.members:
-            return None
-        return round(100 * self.up_to_date / self.members, 1)
-
     def add(self, sums: Sums, sign: int = 1) -> None:
         self.expected_cents += sign * sums.expected_cents
         self.collected_cents += sign * sums.collected_cents

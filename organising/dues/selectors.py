@@ -169,10 +169,6 @@ def standing_for(user, *, on: date | None = None) -> Standing:
     return standings_for([user.pk], on=on)[user.pk]
 
 
-def is_in_good_standing(user) -> bool:
-    return standing_for(user).is_good
-
-
 # --- The member's own page -----------------------------------------------------------
 
 

@@ -126,7 +126,6 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.seen: deque = deque()  # the last SEEN_LIMIT events passed on, in order
         self.seen_keys: set = set()
         self.last_typing: dict[int, float] = {}
-        self.conversations_ok: dict[int, float] = {}
         session = self.scope.get("session")
         self.session_digest = session_key_digest(getattr(session, "session_key", None))
         await database_sync_to_async(self._load_viewer)()

@@ -34,51 +34,72 @@ class MultipleImageField(forms.FileField):
 
 
 def audience_choices(user) -> list[tuple[str, str]]:
-    """What the member may post to, as "<audience>:<unit or group id>" values."""
+    """What the member may post to, as "<audience>:<unit or group id>" values: each
+    candidate (their cell, the party, the public, the units of their offices, their
+    groups) is offered if the policy lets them address it (`access.can_address`;
+    "public@unit" and "party@unit" also ask to publish in that unit)."""
     viewer = access.viewer_for(user)
-    choices: list[tuple[str, str]] = []
-    if viewer.is_adherent:
-        home = viewer.home
-        if home is not None:
-            choices.append(
-                (f"unit:{home.pk}", _("My cell (%(unit)s)") % {"unit": home})
+    home = viewer.home
+    candidates: list[tuple[str, tuple, str]] = []  # (value, can_address args, label)
+    if home is not None:
+        label = _("My cell (%(unit)s)") % {"unit": home}
+        candidates.append((f"unit:{home.pk}", ((Audience.UNIT, home),), label))
+    candidates.append(("party", ((Audience.PARTY, None),), _("The whole party")))
+    candidates.append(("public", ((Audience.PUBLIC, None),), _("Everyone (public)")))
+    office_units = Unit.objects.filter(pk__in=viewer.office_unit_ids).order_by("path")
+    for unit in office_units:
+        # The offices that publish for a unit (and below).
+        if not access.can_address(user, Audience.UNIT_TREE, unit):
+            continue
+        names = {"unit": unit}
+        from_unit = (Audience.UNIT, unit)
+        candidates.append(
+            (
+                f"unit_tree:{unit.pk}",
+                ((Audience.UNIT_TREE, unit),),
+                _("%(unit)s and every unit below") % names,
             )
-        choices.append(("party", _("The whole party")))
-        choices.append(("public", _("Everyone (public)")))
-        office_units = Unit.objects.filter(pk__in=viewer.office_unit_ids).order_by(
-            "path"
         )
-        for unit in office_units:
-            # The offices that publish for a unit (the policy's `can_address`).
-            if not access.can_address(user, Audience.UNIT_TREE, unit):
-                continue
-            choices.append(
-                (
-                    f"unit_tree:{unit.pk}",
-                    _("%(unit)s and every unit below") % {"unit": unit},
-                )
+        if home is None or unit.pk != home.pk:
+            candidates.append(
+                (f"unit:{unit.pk}", (from_unit,), _("%(unit)s only") % names)
             )
-            if home is None or unit.pk != home.pk:
-                choices.append((f"unit:{unit.pk}", _("%(unit)s only") % {"unit": unit}))
-            choices.append(
-                (f"officers:{unit.pk}", _("Officers of %(unit)s") % {"unit": unit})
+        candidates.append(
+            (
+                f"officers:{unit.pk}",
+                ((Audience.OFFICERS, unit),),
+                _("Officers of %(unit)s") % names,
             )
-            choices.append(
-                (
-                    f"party@{unit.pk}",
-                    _("The whole party, from %(unit)s") % {"unit": unit},
-                )
+        )
+        candidates.append(
+            (
+                f"party@{unit.pk}",
+                ((Audience.PARTY, None), from_unit),
+                _("The whole party, from %(unit)s") % names,
             )
-            choices.append(
-                (f"public@{unit.pk}", _("Everyone, from %(unit)s") % {"unit": unit})
+        )
+        candidates.append(
+            (
+                f"public@{unit.pk}",
+                ((Audience.PUBLIC, None), from_unit),
+                _("Everyone, from %(unit)s") % names,
             )
+        )
+    choices = [
+        (value, label)
+        for value, checks, label in candidates
+        if all(access.can_address(user, audience, ref) for audience, ref in checks)
+    ]
     groups = (
         Group.objects.filter(pk__in=viewer.group_ids).order_by("name")
         if viewer.group_ids
         else []
     )
     for group in groups:
-        choices.append((f"group:{group.pk}", _("Group: %(group)s") % {"group": group}))
+        if access.can_address(user, Audience.GROUP, group=group):
+            choices.append(
+                (f"group:{group.pk}", _("Group: %(group)s") % {"group": group})
+            )
     return choices
 
 

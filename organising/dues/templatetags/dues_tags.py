@@ -34,6 +34,15 @@ def sub(a, b) -> int:
     return int(a) - int(b)
 
 
+@register.simple_tag(takes_context=True)
+def has_own_dues(context) -> bool:
+    """Whether the navigation links the member's own dues page (`dues.own.view`:
+    adherents, and former members, who keep their payments and receipts)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return user is not None and access.can(user, "dues.own.view", user)
+
+
 @register.simple_tag
 def keeps_dues(viewer) -> bool:
     """Whether the navigation shows the treasurer's pages (no query: the viewer has

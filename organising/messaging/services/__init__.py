@@ -24,7 +24,6 @@ from .conversations import (  # noqa: F401
     message_send,
 )
 from .moderation import (  # noqa: F401
-    _moderators_of,
     post_report,
     report_resolve,
 )
@@ -71,7 +70,6 @@ __all__ = [
     "conversation_read",
     "conversation_leave",
     "conversation_add",
-    "_moderators_of",
     "post_report",
     "report_resolve",
     "notification_create",

@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from federation import access
-from federation.models import Unit
 from members.models import User
 from organising.audit.services import audit_record
 
@@ -17,17 +16,6 @@ from ..models import (
     Report,
 )
 from .notifications import notification_create
-
-
-def _moderators_of(unit: Unit | None) -> list[int]:
-    """Who is told of a report: among those the policy lets moderate `unit`, the
-    officers of the nearest unit up (those above see it on their reports page)."""
-    if unit is None:
-        return []
-    by_path = access.office_holders("content.moderate", unit)
-    if not by_path:
-        return []
-    return sorted(set(by_path[max(by_path, key=len)]))
 
 
 @transaction.atomic
@@ -46,7 +34,7 @@ def post_report(*, post: Post, by: User, reason: str) -> Report:
     report = Report.objects.create(
         post=post, reporter=by, unit=post.moderation_unit, reason=reason[:500]
     )
-    for user_id in _moderators_of(post.moderation_unit):
+    for user_id in access.told_of_reports(post.moderation_unit):
         if user_id != by.pk:
             notification_create(
                 recipient=User(pk=user_id),
