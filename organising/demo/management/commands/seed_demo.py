@@ -15,6 +15,7 @@ from members.models import Membership, Role, User
 from organising.documents.demo import seed_documents_demo
 from organising.dues.demo import seed_dues_demo
 from organising.messaging.demo import seed_messaging_demo
+from organising.petitions.demo import seed_petitions_demo
 
 DEMO_PASSWORD = "maillage-demo-2026"
 DEMO_DOMAIN = "demo.maillage.fr"
@@ -224,6 +225,7 @@ class Command(BaseCommand):
             units={**units_by_name, "Cellule Lyon 1er": first_cell}, people=named
         )
         seed_documents_demo(units=units_by_name, people=named)
+        seed_petitions_demo(section=sections[0], people=named)
         logins = [
             ("Member (Cellule Lyon 1er)", named["member"].email),
             ("Cell secretary (Lyon 1er)", named["cell_secretary"].email),
