@@ -365,7 +365,9 @@ class ImportCreate(APIView):
             consent_covers=set(values["consent_covers"]),
             consent_at=values.get("consent_at") or timezone.now(),
         )
-        return Response(ContactImportSerializer(batch).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ContactImportSerializer(batch).data, status=status.HTTP_201_CREATED
+        )
 
 
 def _import(request, public_id) -> ContactImport:

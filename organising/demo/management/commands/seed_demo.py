@@ -13,6 +13,7 @@ from federation import demo, services
 from federation.models import Group, GroupMembership, Level, Territory, Unit
 from members.models import Membership, Role, User
 from organising.documents.demo import seed_documents_demo
+from organising.contacts.demo import seed_contacts_demo
 from organising.dues.demo import seed_dues_demo
 from organising.messaging.demo import seed_messaging_demo
 from organising.petitions.demo import seed_petitions_demo
@@ -224,6 +225,7 @@ class Command(BaseCommand):
         seed_messaging_demo(
             units={**units_by_name, "Cellule Lyon 1er": first_cell}, people=named
         )
+        seed_contacts_demo(cell=first_cell, people=named)
         seed_documents_demo(units=units_by_name, people=named)
         seed_petitions_demo(section=sections[0], people=named)
         logins = [
