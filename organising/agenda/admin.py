@@ -17,6 +17,14 @@ class EventAdmin(admin.ModelAdmin):
     readonly_fields = ["first_start", "last_end", "description_html"]
     inlines = [ExceptionInline]
 
+    def save_related(self, request, form, formsets, change):
+        """The admin writes past the services: the event gets a new version all the
+        same (after its exceptions), so what is kept under the old one is not read."""
+        from .services import event_changed
+
+        super().save_related(request, form, formsets, change)
+        event_changed(form.instance)
+
 
 @admin.register(Rsvp)
 class RsvpAdmin(admin.ModelAdmin):

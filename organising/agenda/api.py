@@ -206,11 +206,9 @@ class OccurrenceList(APIView):
             end=found["end"],
             kind=found["kind"],
             unit=found["unit"],
-            load=False,
         )
         # Bounded: the first MAX_OCCURRENCES; ask again from the last one's start.
-        result.occurrences = result.occurrences[:MAX_OCCURRENCES]
-        result.load(result.occurrences)
+        result.take(result.entries[:MAX_OCCURRENCES])
         return Response(OccurrenceSerializer(result.items, many=True).data)
 
 

@@ -6,3 +6,8 @@ class AgendaConfig(AppConfig):
     name = "organising.agenda"
     label = "agenda"
     verbose_name = _("Agenda")
+
+    def ready(self) -> None:
+        from . import live
+
+        live.register()

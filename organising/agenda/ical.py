@@ -12,6 +12,7 @@ the agenda) or rejected with the reason.
 from __future__ import annotations
 
 import functools
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -116,9 +117,10 @@ def calendar_of(events, *, name: str) -> bytes:
 #
 # A feed of a year holds thousands of events; building each VEVENT with icalendar
 # costs about a millisecond. The text of an event's components is kept in the cache
-# under the event's primary key and `updated_at` (read with the event in the same
-# query, and moved by every write to the event or its exceptions), so a stale or
-# missing entry can only be a miss.
+# under the event's primary key and version (read with the event in the same query,
+# and replaced by every write to the event, its exceptions or its answers:
+# `services.event_changed`), and the whole feed under a digest of all of them, so a
+# stale or missing entry can only be a miss.
 
 VEVENT_TTL = 7 * 24 * 3600
 
@@ -126,8 +128,8 @@ VEVENT_TTL = 7 * 24 * 3600
 CHUNK = 500  # keys per cache call: each stays within the cache's short timeout
 
 
-def _vevent_key(pk: int, updated_at) -> str:
-    return f"agenda:vevent:{pk}:{updated_at.timestamp():.6f}"
+def _vevent_key(pk: int, version: int) -> str:
+    return f"agenda:vevent:{pk}:{version}"
 
 
 @guarded(default={})
@@ -153,12 +155,29 @@ def _components_text(event: Event) -> bytes:
     return b"".join(component.to_ical() for component in calendar.subcomponents)
 
 
+def _body_key(versions: list, name: str) -> str:
+    digest = hashlib.blake2b(
+        repr((name, versions)).encode(), digest_size=20
+    ).hexdigest()
+    return f"agenda:feed:{digest}"
+
+
+@guarded(default=None)
+def _kept_body(key: str):
+    return cache().get(key)
+
+
 def feed_of(events, *, name: str) -> bytes:
     """The VCALENDAR of the `events` queryset. One light query reads each event's
-    version (pk, updated_at) and zone; the texts kept under those versions come from
-    the cache, and only the other events are loaded whole and rendered."""
-    versions = list(events.values_list("pk", "updated_at", "timezone"))
-    keys = [_vevent_key(pk, updated_at) for pk, updated_at, _zone in versions]
+    version and zone; the whole feed is kept under a digest of every (pk, version),
+    else the texts kept under each event's version come from the cache, and only
+    the other events are loaded whole and rendered."""
+    versions = list(events.values_list("pk", "version", "timezone"))
+    body_key = _body_key(versions, name)
+    whole = _kept_body(body_key)
+    if whole is not None:
+        return whole
+    keys = [_vevent_key(pk, version) for pk, version, _zone in versions]
     found = _kept(keys)
     missing_pks = [
         pk for (pk, *_), key in zip(versions, keys, strict=True) if key not in found
@@ -166,9 +185,7 @@ def feed_of(events, *, name: str) -> bytes:
     missing: dict[str, bytes] = {}
     for i in range(0, len(missing_pks), 1000):
         for event in events.filter(pk__in=missing_pks[i : i + 1000]):
-            missing[_vevent_key(event.pk, event.updated_at)] = _components_text(event)
-    if missing:
-        _keep(missing)
+            missing[_vevent_key(event.pk, event.version)] = _components_text(event)
     head = Calendar()
     head.add("prodid", "-//Maillage//Agenda//FR")
     head.add("version", "2.0")
@@ -178,10 +195,16 @@ def feed_of(events, *, name: str) -> bytes:
         head.add_component(_timezone(zone_name))
     text = head.to_ical()
     end = b"END:VCALENDAR\r\n"
-    # An event changed between the two reads is left out of this answer: the
-    # calendar's next poll has it.
+    # An event changed between the two reads is left out of this answer (the
+    # calendar's next poll has it), and the whole feed is then not kept.
+    complete = all(key in found or key in missing for key in keys)
     body = b"".join(found.get(key) or missing.get(key, b"") for key in keys)
-    return text[: -len(end)] + body + end
+    feed = text[: -len(end)] + body + end
+    if complete:
+        missing[body_key] = feed
+    if missing:
+        _keep(missing)
+    return feed
 
 
 @functools.cache
@@ -384,4 +407,5 @@ def _import_one(unit: Unit, by, uid: str, vevent: VEvent, overrides: list) -> Ev
         event.save(update_fields=["first_start", "last_end"])
     if status == "CANCELLED":
         Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
+    services.event_changed(event)
     return event

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from federation.models import AudienceFields, Group, Unit
+from federation.viewer_cache import new_version
 
 DEFAULT_TIMEZONE = "Europe/Paris"
 
@@ -89,6 +90,10 @@ class Event(AudienceFields):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Replaced (random, never reused) in the transaction of every change to the
+    # event, its exceptions or its answers (`services.event_changed`): caches of
+    # occurrences, cards and feed texts are keyed by it, so they can only miss.
+    version = models.BigIntegerField(default=new_version, editable=False)
 
     class Meta(AudienceFields.Meta):
         verbose_name = _("event")

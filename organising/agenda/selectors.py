@@ -19,7 +19,7 @@ from django.utils import timezone
 from federation import access
 from federation.models import Audience, Group, Unit
 
-from . import recurrence
+from . import recurrence, windows
 from .models import Event, OccurrenceException, Rsvp
 
 MAX_RANGE = timedelta(days=400)  # a year and a bit: the feeds' span
@@ -66,11 +66,12 @@ _LIGHT_FIELDS = [
 ]
 
 
-def load_events(queryset: QuerySet) -> list[Event]:
+def load_events(queryset: QuerySet, *, exceptions: bool = True) -> list[Event]:
     """The events of `queryset` as Event instances built from plain rows, their units
-    and groups loaded once each and their exceptions prefetched (four queries at
-    most). A month can hold thousands of events: Django's model loading with joined
-    units cost ten times the rows' own reading (bench/agenda). The instances are
+    and groups loaded once each and (with `exceptions`) their exceptions as
+    `exception_list` (four queries at most). A month can hold thousands of events:
+    Django's model loading with joined units cost ten times the rows' own reading
+    (bench/agenda). The instances are
     complete but for the description, which is read on first use."""
     rows = list(queryset.prefetch_related(None).values(*_LIGHT_FIELDS))
     unit_ids = {r[k] for r in rows for k in ("unit_id", "audience_unit_id")} - {None}
@@ -91,12 +92,12 @@ def load_events(queryset: QuerySet) -> list[Event]:
         events.append(event)
     # Exceptions in one query, as plain lists (a prefetch builds a queryset per event).
     by_event = defaultdict(list)
-    if events:
+    if events and exceptions:
         for exception in OccurrenceException.objects.filter(
             event_id__in=[event.pk for event in events]
         ):
             by_event[exception.event_id].append(exception)
-    for event in events:
+    for event in events if exceptions else ():
         event.exception_list = by_event.get(event.pk, [])
     return events
 
@@ -139,14 +140,39 @@ def public(user) -> QuerySet:
 
 @dataclass
 class Agenda:
-    """Occurrences in a range, with the member's answers and the counts."""
+    """The entries of a range (every occurrence, without its event: `windows`), the
+    occurrences a page shows (`take`), the member's answers and the counts."""
 
     user: object
     start: datetime
     end: datetime
-    occurrences: list[recurrence.Occurrence]
+    entries: list[windows.Entry]
+    occurrences: list[recurrence.Occurrence] = field(default_factory=list)
     answers: dict = field(default_factory=dict)  # (event pk, original start) -> Rsvp
     counts: dict = field(default_factory=dict)  # (event pk, original start) -> dict
+
+    def take(
+        self, entries, *, load: bool = True, with_counts: bool = True
+    ) -> list[recurrence.Occurrence]:
+        """The occurrences of these entries, their events loaded (four queries at
+        most), then (with `load`) the member's answers and their counts."""
+        ids = {entry[windows.EVENT] for entry in entries}
+        loaded = load_events(Event.objects.filter(pk__in=ids), exceptions=False)
+        events = {e.pk: e for e in loaded} if ids else {}
+        self.occurrences = [
+            recurrence.Occurrence(
+                events[event_id],
+                windows.moment(original),
+                windows.moment(start),
+                windows.moment(end),
+                moved,
+            )
+            for start, event_id, original, end, moved in entries
+            if event_id in events
+        ]
+        if load:
+            self.load(self.occurrences, with_counts=with_counts)
+        return self.occurrences
 
     def load(self, occurrences, *, with_counts: bool = True) -> None:
         """Read the member's answers and the counts of these occurrences."""
@@ -175,11 +201,25 @@ class Agenda:
     def items(self) -> list[Item]:
         return [self.item(occurrence) for occurrence in self.occurrences]
 
-    def by_day(self, tz) -> dict[date, list[recurrence.Occurrence]]:
+    def by_day(self, tz) -> dict[date, list[windows.Entry]]:
+        """The entries by the day they start on in `tz` (one pass over the sorted
+        entries against the window's midnights: a month holds thousands)."""
         days: dict[date, list] = defaultdict(list)
-        for occurrence in self.occurrences:
-            days[occurrence.start.astimezone(tz).date()].append(occurrence)
+        if not self.entries:
+            return days
+        day = entry_day(self.entries[0], tz)
+        following = _at_midnight(day + timedelta(days=1), tz).timestamp()
+        for entry in self.entries:
+            if entry[windows.START] >= following:
+                day = entry_day(entry, tz)
+                following = _at_midnight(day + timedelta(days=1), tz).timestamp()
+            days[day].append(entry)
         return days
+
+
+def entry_day(entry: windows.Entry, tz) -> date:
+    """The day an entry starts on, in `tz`."""
+    return datetime.fromtimestamp(entry[windows.START], tz).date()
 
 
 @dataclass(frozen=True)
@@ -200,13 +240,10 @@ def agenda(
     end: datetime,
     kind: str | None = None,
     unit: Unit | None = None,
-    load: bool = True,
-    with_counts: bool = True,
 ) -> Agenda:
-    """The occurrences of `events` in [start, end), filtered by kind and by the unit
-    whose agenda holds them (that unit and below). With `load`, the member's answers
-    and the counts of every occurrence are read too; a page that shows only some of
-    them calls `Agenda.load` with those (two queries either way)."""
+    """The entries of `events` in [start, end), filtered by kind and by the unit
+    whose agenda holds them (that unit and below): one light query, then the cache
+    (`windows`). A page then `take`s the entries it shows."""
     end = min(end, start + MAX_RANGE)
     events = _in_range(events, start, end)
     if kind:
@@ -216,11 +253,9 @@ def agenda(
             Q(unit__path__startswith=unit.path)
             | Q(group__unit__path__startswith=unit.path)
         )
-    occurrences = recurrence.expand(load_events(events), start, end)
-    result = Agenda(user=user, start=start, end=end, occurrences=occurrences)
-    if load:
-        result.load(occurrences, with_counts=with_counts)
-    return result
+    return Agenda(
+        user=user, start=start, end=end, entries=windows.entries(events, start, end)
+    )
 
 
 def answer_counts(event_ids, starts) -> dict:
@@ -244,12 +279,12 @@ def next_occurrences(user, *, limit: int = 5) -> Agenda:
     """What comes next in my agenda (the home page's block): the next 60 days."""
     now = timezone.now()
     found = agenda(
-        user, mine(user), start=now, end=now + timedelta(days=60), load=False
+        user,
+        mine(user).exclude(status=Event.Status.CANCELLED),
+        start=now,
+        end=now + timedelta(days=60),
     )
-    found.occurrences = [
-        o for o in found.occurrences if o.event.status != Event.Status.CANCELLED
-    ][:limit]
-    found.load(found.occurrences, with_counts=False)
+    found.take(found.entries[:limit], with_counts=False)
     return found
 
 

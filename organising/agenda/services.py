@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from federation import access
 from federation.models import Audience, Group, Unit
+from federation.viewer_cache import new_version
 from organising.audit.services import audit_record
 from organising.messaging.text import clean_html
 
@@ -54,6 +55,21 @@ EDITABLE_FIELDS = (
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- The one "changed" step of every write -------------------------------------------
+
+
+def event_changed(event: Event, *, what: str = "event") -> None:
+    """A write changed the event, its exceptions or its answers: a new version in
+    this transaction (what caches keep under the old one is never read again), and
+    the pages watching it told once it commits (`live.announce_event`). `what`:
+    "event" (fields, status, occurrences) or "answers"."""
+    from . import live
+
+    event.version = new_version()
+    Event.objects.filter(pk=event.pk).update(version=event.version)
+    live.announce_event(event, what=what)
 
 
 # --- Events --------------------------------------------------------------------------
@@ -168,6 +184,7 @@ def event_create(
     event.uid = uid or f"{uuid.uuid4()}@{_host()}"
     _refresh_span(event)
     event.save()
+    event_changed(event)
     if audit:
         audit_record(
             actor=by, action="event.create", target=event, unit=event.owner_unit
@@ -216,6 +233,7 @@ def event_edit(*, event: Event, by, **changes) -> Event:
             )
     _refresh_span(event)
     event.save()
+    event_changed(event)
     if "capacity" in changes:  # more places (or none): those waiting move up
         waiting_starts = set(
             Rsvp.objects.filter(event=event, waiting=True).values_list(
@@ -256,6 +274,7 @@ def event_set_status(*, event: Event, by, status: str) -> Event:
         )
     previous, event.status = event.status, status
     event.save(update_fields=["status", "updated_at"])
+    event_changed(event)
     audit_record(
         actor=by,
         action="event.status",
@@ -297,6 +316,7 @@ def occurrence_cancel(*, event: Event, by, original_start: datetime) -> None:
     )
     _refresh_span(event)
     event.save(update_fields=["first_start", "last_end", "updated_at"])
+    event_changed(event)
     audit_record(
         actor=by,
         action="event.occurrence_cancel",
@@ -329,6 +349,7 @@ def occurrence_move(
     )
     _refresh_span(event)
     event.save(update_fields=["first_start", "last_end", "updated_at"])
+    event_changed(event)
     audit_record(
         actor=by,
         action="event.occurrence_move",
@@ -349,6 +370,7 @@ def event_submit(*, event: Event, by) -> Event:
     event.submitted_to = Unit.objects.get(path=event.unit.ancestor_paths[-1])
     event.submitted_at = timezone.now()
     event.save(update_fields=["submitted_to", "submitted_at", "updated_at"])
+    event_changed(event)
     audit_record(
         actor=by,
         action="event.submit",
@@ -369,6 +391,7 @@ def event_publish(*, event: Event, by) -> Event:
     event.save(
         update_fields=["audience", "audience_unit", "published_at", "updated_at"]
     )
+    event_changed(event)
     audit_record(
         actor=by, action="event.publish", target=event, unit=event.audience_unit
     )
@@ -452,6 +475,7 @@ def rsvp_answer(
     rsvp.save()
     if was_holding_place and answer != Rsvp.Answer.GOING:
         _promote_waiting(event, start)
+    event_changed(event, what="answers")
     return rsvp
 
 
@@ -487,6 +511,7 @@ def rsvp_guest_request(
             "answered_at": timezone.now(),
         },
     )
+    event_changed(event, what="answers")
     transaction.on_commit(lambda: _send_guest_confirmation(rsvp.pk, token))
     return rsvp
 
@@ -510,6 +535,7 @@ def rsvp_guest_confirm(*, token: str) -> Rsvp:
         )
         rsvp.confirmed_at = timezone.now()
         rsvp.save(update_fields=["confirmed_at", "waiting"])
+        event_changed(event, what="answers")
     return rsvp
 
 

@@ -4,6 +4,7 @@ CSV, iCalendar feeds and downloads, the import of an .ics file."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 
 from django.contrib import messages
@@ -12,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -21,7 +22,8 @@ from federation import access
 from federation.models import Group, Unit
 from organising.web import show_errors
 
-from . import ical, recurrence, selectors, services
+from . import cards as agenda_cards
+from . import ical, recurrence, selectors, services, windows
 from .forms import EventForm, GuestRsvpForm, ImportForm, RsvpForm
 from .models import Event, FeedToken
 
@@ -31,17 +33,19 @@ WEEK_PER_DAY = 12
 LIST_PAGE = 50
 
 
-def _list_page(occurrences, tz):
-    """The first LIST_PAGE occurrences, cut at a day's start so that the next page
+def _list_page(entries, tz):
+    """The first LIST_PAGE entries, cut at a day's start so that the next page
     (from that day) repeats nothing; (shown, the next page's day or None)."""
-    if len(occurrences) <= LIST_PAGE:
-        return occurrences, None
-    next_day = occurrences[LIST_PAGE].start.astimezone(tz).date()
-    shown = [
-        o for o in occurrences[:LIST_PAGE] if o.start.astimezone(tz).date() < next_day
-    ]
+    if len(entries) <= LIST_PAGE:
+        return entries, None
+
+    def day_of(entry):
+        return selectors.entry_day(entry, tz)
+
+    next_day = day_of(entries[LIST_PAGE])
+    shown = [e for e in entries[:LIST_PAGE] if day_of(e) < next_day]
     if not shown:  # one day holds more than a page: show it whole, go on the next day
-        shown = [o for o in occurrences if o.start.astimezone(tz).date() == next_day]
+        shown = [e for e in entries if day_of(e) == next_day]
         next_day = next_day + timedelta(days=1)
     return shown, next_day
 
@@ -88,32 +92,41 @@ def _calendar(request, events, *, title: str, base_url: str, unit=None, **extra)
         end = start + timedelta(days=62)
         previous, following = day - timedelta(days=62), day + timedelta(days=62)
     found = selectors.agenda(
-        request.user,
-        events,
-        start=start,
-        end=end,
-        kind=kind,
-        unit=filter_unit,
-        load=False,
+        request.user, events, start=start, end=end, kind=kind, unit=filter_unit
     )
     # Every page is bounded: a few cards a day in the month, more in the week, a
-    # page of the list; "n more" links lead to the longer views.
+    # page of the list; "n more" links lead to the longer views. Only the entries
+    # shown become occurrences (their events loaded, answers and counts read).
     by_day = found.by_day(tz)
     later = None
     if view == "list":
-        shown_list, later = _list_page(found.occurrences, tz)
-        shown = {None: shown_list}
+        shown_entries, later = _list_page(found.entries, tz)
+        chosen = {None: shown_entries}
     else:
         per_day = MONTH_PER_DAY if view == "month" else WEEK_PER_DAY
-        shown = {d: occurrences[:per_day] for d, occurrences in by_day.items()}
-    found.load([o for occurrences in shown.values() for o in occurrences])
+        chosen = {d: entries[:per_day] for d, entries in by_day.items()}
+    taken = {
+        (o.event.pk, o.original_start): o
+        for o in found.take([e for day in chosen.values() for e in day])
+    }
+    shown = {
+        d: [taken[key] for e in day if (key := _taken_key(e)) in taken]
+        for d, day in chosen.items()
+    }
+    cards = agenda_cards.render(
+        request,
+        [found.item(o) for d in shown.values() for o in d],
+        compact=view == "month",
+    )
+
+    language = translation.get_language()
 
     def cell(d):
-        occurrences = by_day.get(d, [])
         return {
             "day": d,
-            "items": [found.item(o) for o in shown.get(d, [])],
-            "more": max(0, len(occurrences) - len(shown.get(d, []))),
+            "labels": _day_labels(d, language),
+            "cards": [cards[id(o)] for o in shown.get(d, [])],
+            "more": max(0, len(by_day.get(d, [])) - len(shown.get(d, []))),
         }
 
     context = {
@@ -125,7 +138,7 @@ def _calendar(request, events, *, title: str, base_url: str, unit=None, **extra)
         "weeks": [[cell(d) for d in week] for week in weeks],
         "days": [cell(d) for d in days],
         "agenda": found,
-        "items": [found.item(o) for o in shown.get(None, [])],
+        "list_cards": [(o, cards[id(o)]) for o in shown.get(None, [])],
         "later": later,
         "previous": previous,
         "following": following,
@@ -139,10 +152,34 @@ def _calendar(request, events, *, title: str, base_url: str, unit=None, **extra)
     return render(request, "agenda/agenda.html", context)
 
 
+def _taken_key(entry) -> tuple:
+    return (entry[windows.EVENT], windows.moment(entry[windows.ORIGINAL]))
+
+
 def _filter_units(user) -> list[Unit]:
+    """My units (home chain and offices), read once per request."""
+    kept = getattr(user, "_agenda_units", None)
+    if kept is not None:
+        return kept
     viewer = access.viewer_for(user)
     ids = set(viewer.home_chain_ids) | set(viewer.office_unit_ids)
-    return list(Unit.objects.filter(pk__in=ids).order_by("path")) if ids else []
+    units = list(Unit.objects.filter(pk__in=ids).order_by("path")) if ids else []
+    if user.is_authenticated:
+        user._agenda_units = units
+    return units
+
+
+@functools.lru_cache(maxsize=2048)
+def _day_labels(day: date, language: str) -> dict:
+    """What a day's cell prints (formatting dates is a good part of a month's
+    rendering; the labels depend on the day and the language only)."""
+    return {
+        "iso": day.isoformat(),
+        "long": formats.date_format(day, "l j F"),
+        "name": formats.date_format(day, "D"),
+        "number": day.day,
+        "month": formats.date_format(day, "M"),
+    }
 
 
 @login_required
@@ -205,10 +242,8 @@ def unit_next(request, slug):
         selectors.of_unit(request.user, unit),
         start=now,
         end=now + timedelta(days=90),
-        load=False,
     )
-    found.occurrences = found.occurrences[:5]
-    found.load(found.occurrences, with_counts=False)
+    found.take(found.entries[:5], with_counts=False)
     return render(
         request, "agenda/_unit_next.html", {"unit": unit, "items": found.items}
     )
