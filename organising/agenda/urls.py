@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("events/<uuid:public_id>/submit/", views.event_submit, name="event_submit"),
     path("events/<uuid:public_id>/publish/", views.event_publish, name="event_publish"),
+    path("events/<uuid:public_id>/card/", views.occurrence_card, name="card"),
     path("events/<uuid:public_id>/rsvp/", views.rsvp, name="rsvp"),
     path("events/<uuid:public_id>/guest/", views.rsvp_guest, name="rsvp_guest"),
     path("events/<uuid:public_id>/attendees/", views.attendees, name="attendees"),

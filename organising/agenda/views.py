@@ -147,9 +147,20 @@ def _calendar(request, events, *, title: str, base_url: str, unit=None, **extra)
         "filter_unit": filter_unit,
         "filter_units": _filter_units(request.user),
         "unit": unit,
+        "live_units": _live_units(request.user, unit),
         **extra,
     }
     return render(request, "agenda/agenda.html", context)
+
+
+def _live_units(user, unit) -> list[int]:
+    """The units whose "agenda" topic the page watches (organising/agenda/live.py):
+    a unit's agenda, its own; my agenda, my units. Signed-in members only."""
+    if not user.is_authenticated:
+        return []
+    if unit is not None:
+        return [unit.pk]
+    return [u.pk for u in _filter_units(user)]
 
 
 def _taken_key(entry) -> tuple:
@@ -246,6 +257,27 @@ def unit_next(request, slug):
     found.take(found.entries[:5], with_counts=False)
     return render(
         request, "agenda/_unit_next.html", {"unit": unit, "items": found.items}
+    )
+
+
+@require_GET
+def occurrence_card(request, public_id):
+    """One occurrence's card, as the agenda pages show it (fetched again when the
+    event changes: static/js/agenda-live.js); empty when the occurrence is gone."""
+    event = _event_or_404(request, public_id)
+    try:
+        occurrence = _occurrence_of(request, event)
+    except Http404:
+        return HttpResponse("")
+    found = selectors.Agenda(
+        user=request.user, start=occurrence.start, end=occurrence.end, entries=[]
+    )
+    found.load([occurrence])
+    item = found.item(occurrence)
+    return render(
+        request,
+        "agenda/_occurrence.html",
+        {"item": item, "compact": bool(request.GET.get("compact"))},
     )
 
 

@@ -126,3 +126,22 @@ def test_feed_shows_a_change_at_once(member, client_as, weekly, cell_secretary):
     services.event_edit(event=weekly, by=cell_secretary, title="Réunion déplacée")
     body = client.get(url).content
     assert "Réunion hebdo".encode() not in body and "Réunion déplacée".encode() in body
+
+
+def test_the_card_a_live_page_fetches_again(
+    member, client_as, weekly, cell_secretary, make_event
+):
+    """The fragment an agenda page reloads when its event changes (htmx)."""
+    client = client_as(member)
+    url = reverse("agenda:card", args=[weekly.public_id])
+    services.event_edit(event=weekly, by=cell_secretary, title="Réunion déplacée")
+    card = client.get(url + "?at=20261210T180000Z&compact=1")
+    assert card.status_code == 200
+    assert "Réunion déplacée" in card.content.decode()
+    services.occurrence_cancel(
+        event=weekly, by=cell_secretary, original_start=paris(2026, 12, 17, 19)
+    )
+    assert client.get(url + "?at=20261217T180000Z").content == b""  # gone: removed
+    bureau = make_event(title="Bureau", audience="officers")
+    hidden = reverse("agenda:card", args=[bureau.public_id])
+    assert client.get(hidden).status_code == 404  # officers only
