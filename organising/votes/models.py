@@ -99,6 +99,8 @@ class Vote(AudienceFields):
     # Each ballot weighs its elector's weight (delegates to a congress).
     weighted = models.BooleanField(_("weighted ballots (delegates)"), default=False)
     electorate_size = models.PositiveIntegerField(default=0, editable=False)
+    # Electors per ballot unit ({unit id: count}), fixed at opening with the rest.
+    electorate_by_unit = models.JSONField(default=dict, blank=True, editable=False)
     # The count, kept when the vote closes (closing is final).
     result = models.JSONField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(

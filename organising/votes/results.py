@@ -16,7 +16,7 @@ from django.db.models import Count, Sum
 from federation.models import Unit
 
 from . import counting
-from .models import MAX_OPTIONS, Ballot, Elector, Vote
+from .models import Ballot, Vote
 
 
 @dataclass
@@ -87,37 +87,15 @@ class Result:
         return cls(**data, breakdown=rows)
 
 
-def _bits(mask: int, n: int) -> list[int]:
-    return [p for p in range(min(n, MAX_OPTIONS)) if mask >> p & 1]
-
-
 def compute(vote: Vote) -> Result:
     """Count the vote now (what closing keeps, or live results while open)."""
     labels = list(vote.options.values_list("label", flat=True))
     n = len(labels)
     root_path = vote.unit.path
     step = Unit.steplen
-    units = {
-        pk: UnitFigures(pk, name, path, depth, votes=[0] * n)
-        for pk, name, path, depth in Unit.objects.filter(
-            path__startswith=root_path
-        ).values_list("pk", "name", "path", "depth")
-    }
-    by_path = {figures.path: figures for figures in units.values()}
-    root = by_path[root_path]
-
-    def chain(unit_id: int):
-        """The unit and every unit above it up to the vote's unit."""
-        figures = units.get(unit_id)
-        if figures is None:  # a group's member living outside the vote's unit
-            yield root
-            return
-        path = figures.path
-        while len(path) >= len(root_path):
-            yield by_path[path]
-            path = path[:-step]
-
     weight = Sum("weight") if vote.weighted else Count("pk")
+    # Per ballot unit: [ballots, by proxy, votes per option].
+    direct: dict[int, list] = {}
     totals, proxies = [0] * n, [0] * n
     ballots = by_proxy = 0
     for unit_id, mask, proxy, count, weighed in (
@@ -126,26 +104,49 @@ def compute(vote: Vote) -> Result:
         .annotate(count=Count("pk"), weighed=weight)
         .order_by()
     ):
-        chosen = _bits(mask, n)
+        entry = direct.get(unit_id)
+        if entry is None:
+            entry = direct[unit_id] = [0, 0, [0] * n]
+        entry[0] += count
         ballots += count
-        by_proxy += count if proxy else 0
-        for p in chosen:
-            totals[p] += weighed
-            if proxy:
-                proxies[p] += weighed
-        for figures in chain(unit_id):
-            figures.ballots += count
-            figures.by_proxy += count if proxy else 0
-            for p in chosen:
-                figures.votes[p] += weighed
-    for unit_id, count in (
-        Elector.objects.filter(vote=vote)
-        .values_list("ballot_unit_id")
-        .annotate(count=Count("pk"))
-        .order_by()
-    ):
-        for figures in chain(unit_id):
-            figures.electorate += count
+        if proxy:
+            entry[1] += count
+            by_proxy += count
+        votes = entry[2]
+        p = 0
+        while mask:
+            if mask & 1:
+                votes[p] += weighed
+                totals[p] += weighed
+                if proxy:
+                    proxies[p] += weighed
+            mask >>= 1
+            p += 1
+    units = {
+        pk: UnitFigures(pk, name, path, depth, votes=[0] * n)
+        for pk, name, path, depth in Unit.objects.filter(
+            path__startswith=root_path
+        ).values_list("pk", "name", "path", "depth")
+    }
+    root = next(f for f in units.values() if f.path == root_path)
+    for unit_id, (count, proxy, votes) in direct.items():
+        figures = units.get(unit_id, root)  # a group's member outside the unit
+        figures.ballots += count
+        figures.by_proxy += proxy
+        figures.votes = [a + b for a, b in zip(figures.votes, votes, strict=True)]
+    for key, count in (vote.electorate_by_unit or {}).items():
+        units.get(int(key), root).electorate += count
+    # Add each unit's figures to its parent's, deepest first: every unit then holds
+    # the sums of its subtree.
+    by_path = {figures.path: figures for figures in units.values()}
+    for figures in sorted(units.values(), key=lambda f: -f.depth):
+        if figures is root or not (figures.ballots or figures.electorate):
+            continue
+        parent = by_path[figures.path[:-step]]
+        parent.ballots += figures.ballots
+        parent.by_proxy += figures.by_proxy
+        parent.electorate += figures.electorate
+        parent.votes = [a + b for a, b in zip(parent.votes, figures.votes, strict=True)]
     result = Result(
         kind=vote.kind,
         options=labels,

@@ -16,6 +16,7 @@ from datetime import datetime
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
@@ -403,6 +404,11 @@ def vote_open(*, vote: Vote, by=None) -> Vote:
     )
     _transition(vote, Vote.Status.OPEN)
     vote.electorate_size = len(rows)
+    by_unit: dict[str, int] = {}
+    for path, count in cells.items():
+        key = str(unit_ids[targets[path]])
+        by_unit[key] = by_unit.get(key, 0) + count
+    vote.electorate_by_unit = by_unit
     vote.opened_at = now
     vote.opened_by = by if getattr(by, "is_authenticated", False) else None
     if vote.opens_at > now:
@@ -453,29 +459,84 @@ def _parse_choices(vote: Vote, choices, n: int) -> tuple[int, str]:
     return mask, ""
 
 
-def _lock_open(vote: Vote) -> Vote:
-    """The vote's row as it stands, shared-locked on PostgreSQL so that closing
-    (which locks it for update) waits for ballots in flight and counts them all."""
+# The advisory-lock space of votes (two-key form: apart from other locks).
+LOCK_CLASS = 0x766F7465  # "vote"
+
+
+def _ballots_in_flight(vote_id: int) -> None:
+    """Casting holds a shared lock on the vote for its transaction, closing waits
+    for an exclusive one: so closing counts every ballot accepted before it, and a
+    ballot arriving during the count waits, then finds the vote closed. An advisory
+    lock lives in memory (a FOR SHARE row lock would write the vote's row at every
+    ballot). SQLite serialises writers anyway."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT status, closes_at FROM votes_vote WHERE id = %s FOR SHARE",
-                [vote.pk],
+                "SELECT pg_advisory_xact_lock_shared(%s, %s)", [LOCK_CLASS, vote_id]
             )
-            vote.status, vote.closes_at = cursor.fetchone()
-    else:
-        vote.status, vote.closes_at = Vote.objects.filter(pk=vote.pk).values_list(
-            "status", "closes_at"
-        )[0]
+
+
+def _close_the_box(vote_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [LOCK_CLASS, vote_id]
+            )
+
+
+def _open_vote_and_elector(vote: Vote, member_id: int):
+    """The vote's status and closing time as they stand (read after the lock) and
+    the member's elector row (ballot unit, weight), in one query."""
+    _ballots_in_flight(vote.pk)
+    row = (
+        Vote.objects.filter(pk=vote.pk)
+        .annotate(
+            e_unit=Subquery(
+                Elector.objects.filter(vote=OuterRef("pk"), member_id=member_id).values(
+                    "ballot_unit_id"
+                )[:1]
+            ),
+            e_weight=Subquery(
+                Elector.objects.filter(vote=OuterRef("pk"), member_id=member_id).values(
+                    "weight"
+                )[:1]
+            ),
+        )
+        .values_list("status", "closes_at", "e_unit", "e_weight")
+        .first()
+    )
+    vote.status, vote.closes_at, unit_id, weight = row
     if vote.status == Vote.Status.DRAFT:
         raise ValidationError({"vote": _("The vote is not open yet.")})
     if vote.status == Vote.Status.CLOSED or timezone.now() >= vote.closes_at:
         raise ValidationError({"vote": _("The vote is closed.")})
-    return vote
+    return unit_id, weight
+
+
+def _option_count(vote: Vote) -> int:
+    """Options are fixed once the vote is open: counted once per vote object."""
+    if "_option_count" not in vote.__dict__:
+        vote.__dict__["_option_count"] = vote.options.count()
+    return vote.__dict__["_option_count"]
 
 
 def new_receipt() -> str:
     return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+
+
+def _participate(vote: Vote, member_id: int, cast_by_id: int | None) -> bool:
+    """Record that the member's ballot is cast; False if it already was (the unique
+    constraint decides, even for two submissions at the same instant). One
+    statement, no savepoint: INSERT ... ON CONFLICT DO NOTHING."""
+    table = Participation._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (vote_id, member_id, cast_by_id, voted_on)"  # noqa: S608
+            " VALUES (%s, %s, %s, %s) ON CONFLICT (vote_id, member_id) DO NOTHING"
+            " RETURNING id",
+            [vote.pk, member_id, cast_by_id, timezone.localdate()],
+        )
+        return cursor.fetchone() is not None
 
 
 @transaction.atomic
@@ -486,15 +547,9 @@ def ballot_cast(*, vote: Vote, by, choices, for_member=None) -> str:
     access.require(by, "vote.cast", vote)
     ratelimits.charge("ballot", member=by)
     voter = for_member or by
-    vote = _lock_open(vote)
-    n = vote.options.count()
-    mask, ranking = _parse_choices(vote, choices, n)
-    elector = (
-        Elector.objects.filter(vote=vote, member_id=voter.pk)
-        .values("ballot_unit_id", "weight")
-        .first()
-    )
-    if elector is None:
+    mask, ranking = _parse_choices(vote, choices, _option_count(vote))
+    unit_id, weight = _open_vote_and_elector(vote, voter.pk)
+    if unit_id is None:
         raise ValidationError({"vote": _("You are not in this vote's electorate.")})
     if for_member is not None:
         proxy = (
@@ -512,32 +567,17 @@ def ballot_cast(*, vote: Vote, by, choices, for_member=None) -> str:
             raise ValidationError({"for_member": _("You hold no proxy from them.")})
         proxy.used_on = timezone.localdate()
         proxy.save(update_fields=["used_on"])
-    else:
-        # Voting oneself takes back a proxy not yet used.
-        Proxy.objects.filter(
-            vote=vote,
-            giver_id=by.pk,
-            withdrawn_at__isnull=True,
-            used_on__isnull=True,
-        ).update(withdrawn_at=timezone.now())
-    try:
-        with transaction.atomic():
-            Participation.objects.create(
-                vote=vote,
-                member_id=voter.pk,
-                cast_by_id=by.pk if for_member is not None else None,
-            )
-    except IntegrityError:
-        raise ValidationError(
-            {"vote": _("A ballot was already cast for this member.")}
-        ) from None
+    # A proxy given but not used is spent once the giver votes themselves: the
+    # holder's ballot for them would be a second one (refused below).
+    if not _participate(vote, voter.pk, by.pk if for_member is not None else None):
+        raise ValidationError({"vote": _("A ballot was already cast for this member.")})
     receipt = new_receipt()
     Ballot.objects.create(
         vote=vote,
         mask=mask,
         ranking=ranking,
-        ballot_unit_id=elector["ballot_unit_id"],
-        weight=elector["weight"] if vote.weighted else 1,
+        ballot_unit_id=unit_id,
+        weight=weight if vote.weighted else 1,
         by_proxy=for_member is not None,
         receipt=receipt,
         voter_id=None if vote.secret else voter.pk,
@@ -552,7 +592,7 @@ def ballot_change(*, vote: Vote, by, receipt: str, choices) -> Ballot:
     allows changes and is open. `by` must have taken part (or hold the proxy)."""
     access.require(by, "vote.cast", vote)
     ratelimits.charge("ballot", member=by)
-    vote = _lock_open(vote)
+    _open_vote_and_elector(vote, by.pk)
     if not vote.allow_change:
         raise ValidationError(
             {"vote": _("This vote does not allow changing one's ballot.")}
@@ -569,7 +609,7 @@ def ballot_change(*, vote: Vote, by, receipt: str, choices) -> Ballot:
         raise ValidationError({"receipt": _("No ballot of yours has this receipt.")})
     if not vote.secret and ballot.voter_id != by.pk and not ballot.by_proxy:
         raise ValidationError({"receipt": _("No ballot of yours has this receipt.")})
-    ballot.mask, ballot.ranking = _parse_choices(vote, choices, vote.options.count())
+    ballot.mask, ballot.ranking = _parse_choices(vote, choices, _option_count(vote))
     ballot.save(update_fields=["mask", "ranking"])
     live.changed(vote)
     return ballot
@@ -599,9 +639,14 @@ def proxy_give(*, vote: Vote, by, holder) -> Proxy:
         )
     if Participation.objects.filter(vote=vote, member_id=by.pk).exists():
         raise ValidationError({"vote": _("Your ballot is already cast.")})
-    held = Proxy.objects.filter(
-        vote=vote, holder_id=holder.pk, withdrawn_at__isnull=True
-    ).count()
+    held = (
+        Proxy.objects.filter(vote=vote, holder_id=holder.pk, withdrawn_at__isnull=True)
+        .exclude(
+            used_on__isnull=True,
+            giver_id__in=Participation.objects.filter(vote=vote).values("member_id"),
+        )
+        .count()
+    )
     if held >= vote.max_proxies:
         raise ValidationError(
             {"holder": _("This member already holds as many proxies as allowed.")}
@@ -656,6 +701,7 @@ def vote_close(*, vote: Vote, by=None) -> Vote:
         if by is None and vote.status == Vote.Status.CLOSED:
             return vote
         _transition(vote, Vote.Status.CLOSED)
+    _close_the_box(vote.pk)
     now = timezone.now()
     _transition(vote, Vote.Status.CLOSED)
     vote.closed_at = now
