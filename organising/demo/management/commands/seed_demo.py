@@ -12,8 +12,8 @@ from faker import Faker
 from federation import demo, services
 from federation.models import Group, GroupMembership, Level, Territory, Unit
 from members.models import Membership, Role, User
-from organising.documents.demo import seed_documents_demo
 from organising.contacts.demo import seed_contacts_demo
+from organising.documents.demo import seed_documents_demo
 from organising.dues.demo import seed_dues_demo
 from organising.messaging.demo import seed_messaging_demo
 from organising.petitions.demo import seed_petitions_demo
