@@ -21,6 +21,7 @@ whatever the size of the ledger.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -235,12 +236,18 @@ def _from_bucket(bucket: Bucket, schedules) -> ReportPeriod:
     )
 
 
-def period_choices(report: Report, *, schedules=None, today=None) -> list[str]:
+def period_choices(
+    report: Report | ReportPeriod, *, schedules=None, today=None
+) -> list[str]:
     """The periods a treasurer can pick: those of the last 24 months, newest first,
     then the quarters (under a monthly schedule) and the years they make up."""
     schedules = load_schedules() if schedules is None else schedules
     today = today or timezone.localdate()
-    end = max(report.period_last, today)
+    if isinstance(report, ReportPeriod):
+        period_key, period_last = report.key, report.last
+    else:
+        period_key, period_last = report.period_key, report.period_last
+    end = max(period_last, today)
     start = P.add_months(end.replace(day=1), -(CHART_MONTHS - 1))
     keys = [b.key for b in reversed(buckets_between(schedules, start, end))]
     longer = []
@@ -253,21 +260,28 @@ def period_choices(report: Report, *, schedules=None, today=None) -> list[str]:
             continue
         keys.append(key)
     keys = list(dict.fromkeys(keys))
-    if report.period_key not in keys:
-        keys.insert(0, report.period_key)
+    if period_key not in keys:
+        keys.insert(0, period_key)
     return keys
 
 
 def unit_report(
-    *, unit: Unit, period: str | date | None = None, with_members: bool = False
+    *,
+    unit: Unit,
+    period: str | date | ReportPeriod | None = None,
+    with_members: bool = False,
+    schedules: list[LoadedSchedule] | None = None,
 ) -> Report:
     """The report of `unit` for `period` (a key, a day, or the current period by
     default; see `report_period`). `with_members` adds one row per member (for
     those allowed to see amounts per member; bounded to the unit's own members when
     it is a cell)."""
-    schedules = load_schedules()
+    schedules = load_schedules() if schedules is None else schedules
     today = timezone.localdate()
-    asked = report_period(period, schedules=schedules, today=today)
+    if isinstance(period, ReportPeriod):
+        asked = period
+    else:
+        asked = report_period(period, schedules=schedules, today=today)
     chart_end = asked.last.replace(day=1)
     window_start = P.add_months(chart_end, -(CHART_MONTHS - 1))
 
@@ -592,6 +606,55 @@ def _member_rows(
             )
         )
     return out
+
+
+def member_rows(
+    *, unit: Unit, asked: ReportPeriod, schedules: list[LoadedSchedule]
+) -> list[MemberRow]:
+    """The rows per member of `unit_report(with_members=True)` alone."""
+    counted_on = min(asked.last, timezone.localdate())
+    return _member_rows(
+        unit=unit, asked=asked, counted_on=counted_on, schedules=schedules
+    )
+
+
+REPORT_CACHE = "dues.report.v1"
+REPORT_CACHE_SECONDS = 24 * 3600
+
+
+def report_cache_key(
+    *, unit: Unit, asked: ReportPeriod, schedules: list[LoadedSchedule], extra=""
+) -> str:
+    """The key under which what a report of `unit` for `asked` shows (figures,
+    breakdown, chart, shares; not the rows per member) may be cached, made of what
+    was read from the database in this request (3 queries): the unit's
+    `UnitVersion`, which the triggers bump in the transaction of every change to
+    its totals or to who counts in its subtree (migrations 0007 and 0010); the
+    names of its children and of the levels; the schedules; and the day (members
+    are counted as of today for the current period). So a cached report can only
+    miss. `extra`: what else the cached value depends on (the language)."""
+    version = (
+        UnitVersion.objects.filter(unit_id=unit.pk)
+        .values_list("version", flat=True)
+        .first()
+    )
+    children = list(
+        Unit.objects.filter(path__startswith=unit.path, depth=unit.depth + 1)
+        .order_by("pk")
+        .values_list("pk", "slug", "name")
+    )
+    levels = list(Level.objects.order_by("depth").values_list("depth", "plural"))
+    rules = [
+        (s.schedule.pk, str(s.schedule.valid_from), str(s.schedule.valid_until))
+        for s in schedules
+    ]
+    digest = hashlib.sha256(
+        repr((unit.name, children, levels, rules)).encode()
+    ).hexdigest()[:32]
+    today = timezone.localdate()
+    return (
+        f"{REPORT_CACHE}:{unit.pk}:{version or 0}:{asked.key}:{today}:{extra}:{digest}"
+    )
 
 
 def unit_summary(*, unit: Unit, month: date) -> Report:

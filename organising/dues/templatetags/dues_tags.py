@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django import template
-from django.utils.formats import number_format
+from django.utils.formats import get_format, number_format
 
 from federation import access
 
@@ -13,11 +13,27 @@ register = template.Library()
 @register.filter
 def euros(cents) -> str:
     """12345 -> "123,45 €" (in the active language's number format; a no-break
-    space keeps the sign with the figure)."""
+    space keeps the sign with the figure). What `number_format(value, 2,
+    force_grouping=True)` writes, in integer arithmetic: a national report shows
+    some 700 amounts, and number_format took a fifth of its time."""
     if cents is None or cents == "":
         return "—"
-    value = Decimal(int(cents)) / 100
-    return f"{number_format(value, 2, use_l10n=True, force_grouping=True)}\u00a0€"
+    cents = int(cents)
+    whole, fraction = divmod(abs(cents), 100)
+    grouping = get_format("NUMBER_GROUPING")
+    digits = str(whole)
+    if isinstance(grouping, int) and grouping > 0:
+        groups = []
+        while len(digits) > grouping:
+            groups.insert(0, digits[-grouping:])
+            digits = digits[:-grouping]
+        digits = get_format("THOUSAND_SEPARATOR").join([digits, *groups])
+    elif grouping:  # a sequence of group sizes (rare): Django's own formatting
+        value = Decimal(cents) / 100
+        return f"{number_format(value, 2, use_l10n=True, force_grouping=True)}\u00a0€"
+    sign = "-" if cents < 0 else ""
+    decimal = get_format("DECIMAL_SEPARATOR")
+    return f"{sign}{digits}{decimal}{fraction:02d}\u00a0€"
 
 
 @register.filter
