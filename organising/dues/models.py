@@ -837,6 +837,26 @@ class Import(models.Model):
         return self.job_state in (self.Job.QUEUED, self.Job.RUNNING)
 
 
+class ImportProgress(models.Model):
+    """How many of an import's ready lines its background confirmation has handled.
+    A row apart from the import's: the confirmation records every line or none in
+    one transaction that locks the import row, so the job writes this row on a
+    connection of its own (services.imports.JobProgress), which the page and the
+    API read meanwhile."""
+
+    batch = models.OneToOneField(
+        Import, primary_key=True, on_delete=models.CASCADE, related_name="progress"
+    )
+    done = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("import progress")
+        verbose_name_plural = _("import progresses")
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}: {self.done}"
+
+
 class ImportLine(models.Model):
     class Status(models.TextChoices):
         MATCHED = "matched", _("ready")

@@ -32,6 +32,7 @@ from .models import (
     Exemption,
     Import,
     ImportLine,
+    ImportProgress,
     LedgerEntry,
     LedgerLine,
     Mandate,
@@ -353,6 +354,20 @@ def import_lines(*, batch: Import, status: str = "", limit: int = 300):
     if status in ImportLine.Status.values:
         lines = lines.filter(status=status)
     return list(lines[:limit])
+
+
+def import_job_done(batch: Import) -> int:
+    """How many lines the import's background job has handled so far: a running
+    confirmation writes its progress in a row apart (`ImportProgress`, on a
+    connection of its own), the import row has the rest."""
+    if batch.job_kind == "confirm" and batch.job_state == Import.Job.RUNNING:
+        done = (
+            ImportProgress.objects.filter(batch_id=batch.pk)
+            .values_list("done", flat=True)
+            .first()
+        )
+        return max(batch.job_progress, done or 0)
+    return batch.job_progress
 
 
 def pending_declared(*, unit: Unit):

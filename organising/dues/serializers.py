@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from .models import LedgerEntry, Mandate, Method, ReducedRate, Schedule
 from .rates import period_label
+from .selectors import import_job_done
 from .services.base import parse_euros
 
 
@@ -299,10 +300,15 @@ class ImportSerializer(serializers.Serializer):
         help_text="A large file's background job: queued, running, done, failed"
     )
     job_kind = serializers.CharField(help_text="preview or confirm")
-    job_progress = serializers.IntegerField()
+    job_progress = serializers.SerializerMethodField(
+        help_text="Lines the background job has handled so far, of job_total"
+    )
     job_total = serializers.IntegerField()
     job_error = serializers.CharField()
     lines = serializers.SerializerMethodField()
+
+    def get_job_progress(self, batch) -> int:
+        return import_job_done(batch)
 
     def get_lines(self, batch) -> list[dict]:
         lines = batch.lines.select_related("member").order_by("line_number")[:1000]

@@ -14,7 +14,13 @@ from collections import Counter, defaultdict
 from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +30,15 @@ from federation.models import Unit
 from members.models import Membership, User
 from organising.audit.services import audit_record
 
-from ..models import Import, ImportLine, LedgerEntry, LedgerLine, Method, Source
+from ..models import (
+    Import,
+    ImportLine,
+    ImportProgress,
+    LedgerEntry,
+    LedgerLine,
+    Method,
+    Source,
+)
 from ..rates import load_schedules
 from .base import (
     IdempotencyConflict,
@@ -415,6 +429,40 @@ def _fill_preview(batch: Import, header, columns, rows, by, progress=None) -> No
         )
 
 
+class JobProgress:
+    """Writes a background job's progress (`job_progress`) where the import's page
+    and the API read it while the job's own transaction is still open: on a
+    database connection of its own, in autocommit (a confirmation records every
+    line or none, in one transaction). SQLite lets one connection write at a time,
+    so there (the embedded mode, where jobs run inline) the progress is written
+    with the job's result only; so it is, too, when the job runs inside a
+    transaction of its caller's (which no other connection could see)."""
+
+    def __init__(self, batch_id: int):
+        self.batch_id = batch_id
+        self.connection = None
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            self.connection = connections.create_connection(DEFAULT_DB_ALIAS)
+        self(0)
+
+    def __call__(self, done: int) -> None:
+        if self.connection is None:
+            ImportProgress.objects.update_or_create(
+                batch_id=self.batch_id, defaults={"done": done}
+            )
+            return
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {ImportProgress._meta.db_table} (batch_id, done) "  # noqa: S608
+                "VALUES (%s, %s) ON CONFLICT (batch_id) DO UPDATE SET done = %s",
+                [self.batch_id, done, done],
+            )
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+
+
 def _claim(batch_id: int, kind: str) -> Import | None:
     """The import if this run takes its queued job (a second worker, or the same
     task delivered twice, finds it taken and does nothing)."""
@@ -484,12 +532,15 @@ def import_confirm_run(*, batch_id: int) -> None:
     batch = _claim(batch_id, "confirm")
     if batch is None:
         return
+    progress = JobProgress(batch_id)
     try:
-        confirmed = import_confirm(batch=batch, by=batch.job_by)
+        confirmed = import_confirm(batch=batch, by=batch.job_by, progress=progress)
     except (ValidationError, PermissionDenied) as error:
         _finish(batch_id, error=" ".join(getattr(error, "messages", [str(error)])))
         return
-    _finish(batch_id, job_progress=confirmed.counts.get("recorded_now", 0))
+    finally:
+        progress.close()
+    _finish(batch_id, job_progress=confirmed.counts.get("ready_then", 0))
 
 
 def _check_against_ledger(lines: list[ImportLine], schedules) -> None:
@@ -565,12 +616,19 @@ def _counts(lines) -> dict:
 
 
 @transaction.atomic
-def import_confirm(*, batch: Import, by) -> Import:
+def import_confirm(*, batch: Import, by, progress=None) -> Import:
     """Record every ready line of the import, each once. Confirming twice, or two
     treasurers at once, records nothing more: the import row is locked and every
-    line's key is unique in the ledger."""
+    line's key is unique in the ledger. `progress(n)`, if given, is told how many
+    of the ready lines were handled, chunk by chunk (a background job's page)."""
     access.require(by, "dues.manage", batch.unit)
-    batch = Import.objects.select_for_update().select_related("unit").get(pk=batch.pk)
+    # FOR NO KEY UPDATE: a second confirmation or a cancellation waits, but the
+    # job's progress (a row referring to this one) can be written meanwhile.
+    batch = (
+        Import.objects.select_for_update(no_key=True)
+        .select_related("unit")
+        .get(pk=batch.pk)
+    )
     if batch.state == Import.State.CONFIRMED:
         return batch
     if batch.state != Import.State.PREVIEW:
@@ -598,13 +656,15 @@ def import_confirm(*, batch: Import, by) -> Import:
             continue
         ready.append(line)
     recorded = 0
+    skipped = len(lines) - len(ready)  # already recorded, or left the unit
+    report = (lambda n: progress(skipped + n)) if progress else (lambda n: None)
     try:
         with transaction.atomic():
-            recorded = _record_lines_bulk(ready, homes, by)
+            recorded = _record_lines_bulk(ready, homes, by, report)
     except IntegrityError:
         # Another import recorded some of the same lines meanwhile: record them one
         # by one, each idempotent, and let the repeated ones answer "already done".
-        recorded = _record_lines_one_by_one(ready, by)
+        recorded = _record_lines_one_by_one(ready, by, report)
     now_done = {line.pk for line in ready if line.status == ImportLine.Status.RECORDED}
     for status in (
         ImportLine.Status.RECORDED,
@@ -620,7 +680,11 @@ def import_confirm(*, batch: Import, by) -> Import:
             if status != ImportLine.Status.RECORDED:
                 for line in chunk:
                     ImportLine.objects.filter(pk=line.pk).update(message=line.message)
-    batch.counts = {**_stored_counts(batch), "recorded_now": recorded}
+    batch.counts = {
+        **_stored_counts(batch),
+        "recorded_now": recorded,
+        "ready_then": len(lines),
+    }
     batch.state = Import.State.CONFIRMED
     batch.confirmed_at = timezone.now()
     batch.save(update_fields=["counts", "state", "confirmed_at"])
@@ -634,7 +698,11 @@ def import_confirm(*, batch: Import, by) -> Import:
     return batch
 
 
-def _record_lines_bulk(lines: list[ImportLine], homes: dict[int, int], by) -> int:
+def _record_lines_bulk(
+    lines: list[ImportLine], homes: dict[int, int], by, progress
+) -> int:
+    """Plan every line first (a line the ledger refuses stops the import before
+    anything is written), then write them chunk by chunk, telling `progress`."""
     if not lines:
         return 0
     schedules = load_schedules()
@@ -655,14 +723,19 @@ def _record_lines_bulk(lines: list[ImportLine], homes: dict[int, int], by) -> in
                 _("Line %(n)s: %(error)s")
                 % {"n": line.line_number, "error": " ".join(error.messages)}
             ) from None
-    entries = [plan.entry(by) for plan in plans]
-    LedgerEntry.objects.bulk_create(entries, batch_size=CHUNK)
-    ledger_lines = [
-        ledger_line
-        for plan, entry in zip(plans, entries, strict=True)
-        for ledger_line in plan.lines(entry)
-    ]
-    LedgerLine.objects.bulk_create(ledger_lines, batch_size=CHUNK)
+    for start in range(0, len(plans), CHUNK):
+        chunk = plans[start : start + CHUNK]
+        entries = [plan.entry(by) for plan in chunk]
+        LedgerEntry.objects.bulk_create(entries)
+        LedgerLine.objects.bulk_create(
+            [
+                ledger_line
+                for plan, entry in zip(chunk, entries, strict=True)
+                for ledger_line in plan.lines(entry)
+            ],
+            batch_size=CHUNK,
+        )
+        progress(start + len(chunk))
     balances_refresh({plan.member_id for plan in plans})
     for line in lines:
         line.status = ImportLine.Status.RECORDED
@@ -687,9 +760,11 @@ def _line_plan(line, member, membership, schedules, outstanding, facts):
     )
 
 
-def _record_lines_one_by_one(lines: list[ImportLine], by) -> int:
+def _record_lines_one_by_one(lines: list[ImportLine], by, progress) -> int:
     recorded = 0
-    for line in lines:
+    for index, line in enumerate(lines, start=1):
+        if index % CHUNK == 0:
+            progress(index)
         try:
             result = _record_line(line, by)
         except IdempotencyConflict:

@@ -55,6 +55,7 @@ def import_detail(request, pk: int):
     )
     context = {
         "batch": batch,
+        "job_done": selectors.import_job_done(batch),
         "lines": lines,
         "status": status,
         "statuses": ImportLine.Status.choices,
@@ -85,7 +86,8 @@ def import_job(request, pk: int):
     over, the page reloads to show the result."""
     batch = _import_for(request, pk)
     if batch.job_running:
-        return render(request, "dues/_import_job.html", {"batch": batch})
+        context = {"batch": batch, "job_done": selectors.import_job_done(batch)}
+        return render(request, "dues/_import_job.html", context)
     response = HttpResponse(status=200)
     response["HX-Refresh"] = "true"
     return response
