@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from federation.models import Audience
 
 from . import recurrence
-from .models import DEFAULT_TIMEZONE, Event, Rsvp
+from .models import DEFAULT_TIMEZONE, Event, Reminder, Rsvp
 
 UNIT_AUDIENCES = [
     (Audience.UNIT_TREE, Audience.UNIT_TREE.label),
@@ -109,6 +109,25 @@ class EventForm(forms.Form):
             "rrule": event.rrule,
             "description": event.description,
         }
+
+
+class ReminderPreferenceForm(forms.Form):
+    reminder = forms.ChoiceField(
+        label=_("Remind me of what I go to"),
+        choices=Reminder.choices,
+        widget=forms.RadioSelect,
+    )
+
+
+class RsvpReminderForm(forms.Form):
+    reminder = forms.ChoiceField(
+        label=_("Remind me"),
+        choices=[("", _("as in my settings")), *Reminder.choices],
+        required=False,
+    )
+    occurrence = forms.CharField(
+        required=False, max_length=20, widget=forms.HiddenInput
+    )
 
 
 class RsvpForm(forms.Form):

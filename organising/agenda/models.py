@@ -6,6 +6,7 @@ An event is stored once, with its RRULE; occurrences are computed when reading
 """
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -181,6 +182,40 @@ class OccurrenceException(models.Model):
         return f"{self.event} @ {self.original_start:%Y-%m-%d %H:%M}"
 
 
+class Reminder(models.TextChoices):
+    """How long before an occurrence those going are e-mailed."""
+
+    DAY = "1d", _("the day before (24 hours)")
+    TWO_HOURS = "2h", _("two hours before")
+    NONE = "none", _("no reminder")
+
+
+# The lead time of each choice (None: never reminded).
+REMINDER_LEADS = {
+    Reminder.DAY: timedelta(hours=24),
+    Reminder.TWO_HOURS: timedelta(hours=2),
+    Reminder.NONE: None,
+}
+
+
+class AgendaPreference(models.Model):
+    """A member's agenda settings: when they are reminded by default."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    reminder = models.CharField(
+        _("remind me"), max_length=4, choices=Reminder, default=Reminder.DAY
+    )
+
+    class Meta:
+        verbose_name = _("agenda preference")
+        verbose_name_plural = _("agenda preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.reminder}"
+
+
 class Rsvp(models.Model):
     """An answer to one occurrence, by a member or (for public events) a guest."""
 
@@ -208,6 +243,10 @@ class Rsvp(models.Model):
     # "going" beyond the capacity: waits for a place, first come first served.
     waiting = models.BooleanField(_("on the waiting list"), default=False)
     answered_at = models.DateTimeField(_("answered at"))
+    # This answer's reminder; empty: the member's preference (a day for guests).
+    reminder = models.CharField(
+        _("remind me"), max_length=4, choices=Reminder, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("answer")
@@ -250,7 +289,7 @@ class Rsvp(models.Model):
 
 
 class ReminderSent(models.Model):
-    """The day-before reminder of an answer went out: at most once, by the database."""
+    """The reminder of an answer went out: at most once, by the database."""
 
     rsvp = models.OneToOneField(Rsvp, on_delete=models.CASCADE, related_name="+")
     sent_at = models.DateTimeField(auto_now_add=True)

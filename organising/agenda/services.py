@@ -30,7 +30,16 @@ from organising.audit.services import audit_record
 from organising.messaging.text import clean_html
 
 from . import recurrence
-from .models import Event, FeedToken, OccurrenceException, ReminderSent, Rsvp
+from .models import (
+    REMINDER_LEADS,
+    AgendaPreference,
+    Event,
+    FeedToken,
+    OccurrenceException,
+    Reminder,
+    ReminderSent,
+    Rsvp,
+)
 
 # What a member is e-mailed about when it changes.
 NOTIFIED_FIELDS = ("starts_at", "ends_at", "place", "online_url", "status", "rrule")
@@ -632,12 +641,53 @@ def _send_guest_confirmation(rsvp_id: int, token: str) -> None:
     )
 
 
+# --- Reminders -----------------------------------------------------------------------
+
+
+def reminder_lead(rsvp: Rsvp, preferences: dict) -> timedelta | None:
+    """How long before its occurrence this answer is reminded (None: never): its own
+    choice, else the member's preference, else a day."""
+    choice = rsvp.reminder or preferences.get(rsvp.user_id) or Reminder.DAY
+    return REMINDER_LEADS.get(choice, REMINDER_LEADS[Reminder.DAY])
+
+
+@transaction.atomic
+def reminder_preference_set(*, user, reminder: str) -> AgendaPreference:
+    """When the member is reminded of what they go to, unless an answer says."""
+    if reminder not in Reminder.values:
+        raise ValidationError({"reminder": _("Choose when to be reminded.")})
+    preference, _created = AgendaPreference.objects.update_or_create(
+        user=user, defaults={"reminder": reminder}
+    )
+    audit_record(
+        actor=user,
+        action="agenda.reminder_preference",
+        target=user,
+        data={"reminder": reminder},
+    )
+    return preference
+
+
+@transaction.atomic
+def rsvp_reminder_set(*, rsvp: Rsvp, by, reminder: str) -> Rsvp:
+    """This answer's reminder ("": as in the member's preferences)."""
+    if rsvp.user_id is None or rsvp.user_id != by.pk:
+        raise Http404  # one's own answers only
+    if reminder and reminder not in Reminder.values:
+        raise ValidationError({"reminder": _("Choose when to be reminded.")})
+    rsvp.reminder = reminder
+    rsvp.save(update_fields=["reminder"])
+    return rsvp
+
+
 def reminders_send(*, now: datetime | None = None) -> int:
-    """E-mail everyone going to an occurrence that starts in the next 24 hours, once:
-    the marker row's unique constraint makes a second run (or a second worker) skip
-    the answers already reminded."""
+    """E-mail everyone going to an occurrence that starts within their reminder's
+    lead (a day, two hours, as they chose; none for some), once: the marker row's
+    unique constraint makes a second run (or a second worker) skip the answers
+    already reminded. Celery beat runs it every 15 minutes."""
     now = now or timezone.now()
-    end = now + timedelta(hours=24)
+    longest = max(lead for lead in REMINDER_LEADS.values() if lead is not None)
+    end = now + longest
     events = (
         Event.objects.filter(
             first_start__lt=end, last_end__gt=now, status=Event.Status.PLANNED
@@ -649,7 +699,7 @@ def reminders_send(*, now: datetime | None = None) -> int:
     if not due:
         return 0
     by_key = {(o.event.pk, o.original_start): o for o in due}
-    answers = (
+    answers = list(
         Rsvp.objects.filter(
             event_id__in={o.event.pk for o in due},
             occurrence_start__in={o.original_start for o in due},
@@ -657,14 +707,23 @@ def reminders_send(*, now: datetime | None = None) -> int:
             waiting=False,
         )
         .exclude(user__isnull=True, confirmed_at__isnull=True)
+        .exclude(pk__in=ReminderSent.objects.values("rsvp_id"))
         .select_related("user")
+    )
+    preferences = dict(
+        AgendaPreference.objects.filter(
+            user_id__in={r.user_id for r in answers if r.user_id}
+        ).values_list("user_id", "reminder")
     )
     sent = 0
     for rsvp in answers:
         occurrence = by_key.get((rsvp.event_id, rsvp.occurrence_start))
+        lead = reminder_lead(rsvp, preferences)
         email = _recipient(rsvp)
-        if occurrence is None or email is None:
+        if occurrence is None or email is None or lead is None:
             continue
+        if occurrence.start - lead > now:
+            continue  # not yet: a later run reminds it
         try:
             with transaction.atomic():
                 ReminderSent.objects.create(rsvp=rsvp)

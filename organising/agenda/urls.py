@@ -27,10 +27,14 @@ urlpatterns = [
     path("events/<uuid:public_id>/publish/", views.event_publish, name="event_publish"),
     path("events/<uuid:public_id>/card/", views.occurrence_card, name="card"),
     path("events/<uuid:public_id>/rsvp/", views.rsvp, name="rsvp"),
+    path(
+        "events/<uuid:public_id>/reminder/", views.rsvp_reminder, name="rsvp_reminder"
+    ),
     path("events/<uuid:public_id>/guest/", views.rsvp_guest, name="rsvp_guest"),
     path("events/<uuid:public_id>/attendees/", views.attendees, name="attendees"),
     path("events/<uuid:public_id>/event.ics", views.event_ics, name="event_ics"),
     path("guest/confirm/<str:token>/", views.guest_confirm, name="guest_confirm"),
     path("feed/", views.feed_settings, name="feed"),
+    path("reminders/", views.reminder_settings, name="reminders"),
     path("feed/<str:token>.ics", views.private_feed, name="private_feed"),
 ]

@@ -24,8 +24,15 @@ from organising.web import show_errors
 
 from . import cards as agenda_cards
 from . import ical, recurrence, selectors, services, windows
-from .forms import EventForm, GuestRsvpForm, ImportForm, RsvpForm
-from .models import Event, FeedToken
+from .forms import (
+    EventForm,
+    GuestRsvpForm,
+    ImportForm,
+    ReminderPreferenceForm,
+    RsvpForm,
+    RsvpReminderForm,
+)
+from .models import AgendaPreference, Event, FeedToken, Reminder, Rsvp
 
 VIEWS = ("month", "week", "list")
 MONTH_PER_DAY = 3
@@ -336,6 +343,11 @@ def event_detail(request, public_id):
             and event.submitted_to_id is None,
             "can_publish": access.can(request.user, "event.publish", event),
             "guest_form": GuestRsvpForm(initial={"occurrence": occurrence.key}),
+            "reminder_form": RsvpReminderForm(
+                initial={"occurrence": occurrence.key, "reminder": answer.reminder}
+            )
+            if answer is not None and answer.answer == Rsvp.Answer.GOING
+            else None,
             "item_for_rsvp": selectors.Item(
                 occurrence,
                 answer,
@@ -506,6 +518,41 @@ def rsvp(request, public_id):
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
         target = event.get_absolute_url()
     return redirect(target)
+
+
+@login_required
+@require_POST
+def rsvp_reminder(request, public_id):
+    """When to remind me of this answer (my settings, a day, two hours, never)."""
+    event = _event_or_404(request, public_id)
+    form = RsvpReminderForm(request.POST)
+    occurrence = _occurrence_of(request, event)
+    answer = Rsvp.objects.filter(
+        event=event, user=request.user, occurrence_start=occurrence.original_start
+    ).first()
+    if answer is None or not form.is_valid():
+        messages.error(request, _("Choose when to be reminded."))
+    else:
+        services.rsvp_reminder_set(
+            rsvp=answer, by=request.user, reminder=form.cleaned_data["reminder"]
+        )
+        messages.success(request, _("Your reminder is saved."))
+    return redirect(f"{event.get_absolute_url()}?at={occurrence.key}")
+
+
+@login_required
+def reminder_settings(request):
+    """When I am reminded of what I go to, unless an answer says otherwise."""
+    current = AgendaPreference.objects.filter(user=request.user).first()
+    initial = {"reminder": current.reminder if current else Reminder.DAY}
+    form = ReminderPreferenceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.reminder_preference_set(
+            user=request.user, reminder=form.cleaned_data["reminder"]
+        )
+        messages.success(request, _("Your reminder setting is saved."))
+        return redirect("agenda:reminders")
+    return render(request, "agenda/reminders.html", {"form": form})
 
 
 @require_POST
