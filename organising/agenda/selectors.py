@@ -134,6 +134,11 @@ def of_unit(user, unit: Unit) -> QuerySet:
     )
 
 
+def of_group(user, group: Group) -> QuerySet:
+    """A group's agenda: its events, among what `user` may see."""
+    return _base(user).filter(group=group)
+
+
 def public(user) -> QuerySet:
     return _base(user).filter(audience=Audience.PUBLIC)
 

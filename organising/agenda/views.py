@@ -154,7 +154,9 @@ def _calendar(request, events, *, title: str, base_url: str, unit=None, **extra)
         "filter_unit": filter_unit,
         "filter_units": _filter_units(request.user),
         "unit": unit,
-        "live_units": _live_units(request.user, unit),
+        "live_units": _live_units(
+            request.user, unit or getattr(extra.get("group"), "unit", None)
+        ),
         **extra,
     }
     return render(request, "agenda/agenda.html", context)
@@ -238,6 +240,36 @@ def unit_agenda(request, slug):
         base_url=reverse("agenda:unit", args=[unit.slug]),
         unit=unit,
         can_create=[unit] if access.can(request.user, "event.create", unit) else [],
+    )
+
+
+@require_GET
+def group_agenda(request, slug):
+    group = get_object_or_404(Group.objects.select_related("unit"), slug=slug)
+    return _calendar(
+        request,
+        selectors.of_group(request.user, group),
+        title=_("Agenda of %(group)s") % {"group": group.name},
+        base_url=reverse("agenda:group", args=[group.slug]),
+        group=group,
+        can_create_group=access.can(request.user, "event.create", group),
+    )
+
+
+@require_GET
+def group_next(request, slug):
+    """A group page's block of its coming events (loaded by htmx)."""
+    group = get_object_or_404(Group, slug=slug)
+    now = timezone.now()
+    found = selectors.agenda(
+        request.user,
+        selectors.of_group(request.user, group),
+        start=now,
+        end=now + timedelta(days=90),
+    )
+    found.take(found.entries[:5], with_counts=False)
+    return render(
+        request, "agenda/_group_next.html", {"group": group, "items": found.items}
     )
 
 
@@ -650,6 +682,17 @@ def unit_feed(request, slug):
     events = selectors.of_unit(AnonymousUser(), unit).filter(audience="public")
     body = ical.feed_of(ical.feed_events(events), name=unit.name)
     return _ics(body, f"{unit.slug}.ics")
+
+
+@require_GET
+def group_feed(request, slug):
+    """A group's public events, for anyone (its other events stay on the site)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    group = get_object_or_404(Group, slug=slug)
+    events = selectors.of_group(AnonymousUser(), group).filter(audience="public")
+    body = ical.feed_of(ical.feed_events(events), name=group.name)
+    return _ics(body, f"{group.slug}.ics")
 
 
 @require_GET
