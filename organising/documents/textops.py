@@ -60,8 +60,10 @@ def opcodes(a: list, b: list) -> list[tuple[str, int, int, int, int]]:
     """difflib opcodes from `a` to `b`, the common ends trimmed first (a typical
     save changes a few lines of thousands: the matcher sees only the middle)."""
     prefix, suffix = _trimmed(a, b)
+    # autojunk: very common elements (blank lines, "le", spaces) are not used as
+    # anchors (found matches still take them in): 1 ms instead of 250 on 500 KB.
     middle = SequenceMatcher(
-        None, a[prefix : len(a) - suffix], b[prefix : len(b) - suffix], autojunk=False
+        None, a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
     )
     codes = []
     if prefix:
@@ -192,8 +194,7 @@ def _sync_regions(
     """Stretches of `base` unchanged in both `a` and `b`:
     (base start, base end, a start, a end, b start, b end), then a zero-length end."""
     ia = ib = 0
-    am = SequenceMatcher(None, base, a, autojunk=False).get_matching_blocks()
-    bm = SequenceMatcher(None, base, b, autojunk=False).get_matching_blocks()
+    am, bm = _matching_blocks(base, a), _matching_blocks(base, b)
     regions = []
     while ia < len(am) and ib < len(bm):
         abase, amatch, alen = am[ia]
@@ -217,6 +218,22 @@ def _sync_regions(
             ib += 1
     regions.append((len(base), len(base), len(a), len(a), len(b), len(b)))
     return regions
+
+
+def _matching_blocks(a: list, b: list) -> list[tuple[int, int, int]]:
+    """difflib's matching blocks of `a` and `b`, the common ends trimmed first."""
+    prefix, suffix = _trimmed(a, b)
+    blocks = [(0, 0, prefix)] if prefix else []
+    middle = SequenceMatcher(
+        None, a[prefix : len(a) - suffix], b[prefix : len(b) - suffix]
+    )
+    for i, j, n in middle.get_matching_blocks():
+        if n:
+            blocks.append((i + prefix, j + prefix, n))
+    if suffix:
+        blocks.append((len(a) - suffix, len(b) - suffix, suffix))
+    blocks.append((len(a), len(b), 0))
+    return blocks
 
 
 def _merge_sequences(base: list, theirs: list, mine: list):
