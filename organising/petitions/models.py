@@ -22,7 +22,7 @@ class Petition(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
         OPEN = "open", _("open for signatures")
-        CLOSED = "closed", _("closed")
+        CLOSED = "closed", _("closed to signatures")
 
     # The lifecycle in one place: which status may follow which.
     TRANSITIONS: dict[str, frozenset[str]] = {
