@@ -44,6 +44,20 @@ class EventForm(forms.Form):
     )
     place = forms.CharField(label=_("Place (address)"), max_length=300, required=False)
     online_url = forms.URLField(label=_("Online link"), required=False)
+    latitude = forms.DecimalField(
+        label=_("Latitude (for the map)"),
+        min_value=-90,
+        max_value=90,
+        decimal_places=5,
+        required=False,
+    )
+    longitude = forms.DecimalField(
+        label=_("Longitude (for the map)"),
+        min_value=-180,
+        max_value=180,
+        decimal_places=5,
+        required=False,
+    )
     capacity = forms.IntegerField(
         label=_("Capacity"), min_value=1, max_value=1_000_000, required=False
     )
@@ -73,6 +87,8 @@ class EventForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if (data.get("latitude") is None) != (data.get("longitude") is None):
+            self.add_error("longitude", _("Give both the latitude and the longitude."))
         name = data.get("timezone") or DEFAULT_TIMEZONE
         try:
             tz = recurrence.zone(name)
@@ -104,6 +120,8 @@ class EventForm(forms.Form):
             "timezone": event.timezone,
             "place": event.place,
             "online_url": event.online_url,
+            "latitude": event.latitude,
+            "longitude": event.longitude,
             "capacity": event.capacity,
             "contact": event.contact,
             "rrule": event.rrule,

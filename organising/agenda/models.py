@@ -69,6 +69,13 @@ class Event(AudienceFields):
     all_day = models.BooleanField(_("all day"), default=False)
     place = models.CharField(_("place"), max_length=300, blank=True)
     online_url = models.URLField(_("online link"), max_length=500, blank=True)
+    # Where the place is, for the map of events near me (WGS 84 degrees; optional).
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=8, decimal_places=5, null=True, blank=True
+    )
     capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
     contact = models.CharField(_("organiser contact"), max_length=200, blank=True)
     # RFC 5545 RRULE value without the "RRULE:" prefix; it always ends (COUNT/UNTIL).
@@ -113,6 +120,16 @@ class Event(AudienceFields):
             models.CheckConstraint(
                 condition=Q(status__in=["planned", "cancelled", "postponed"]),
                 name="agenda_event_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="agenda_event_position",
             ),
             # An imported file's events are recognised by UID in the same agenda.
             models.UniqueConstraint(

@@ -53,6 +53,8 @@ EDITABLE_FIELDS = (
     "all_day",
     "place",
     "online_url",
+    "latitude",
+    "longitude",
     "capacity",
     "contact",
     "rrule",
@@ -116,6 +118,12 @@ def _check_event(event: Event) -> None:
         errors["ends_at"] = _("Give the end.")
     elif event.starts_at is not None and event.ends_at < event.starts_at:
         errors["ends_at"] = _("The end is before the start.")
+    if (event.latitude is None) != (event.longitude is None):
+        errors["longitude"] = _("Give both the latitude and the longitude.")
+    elif event.latitude is not None and not (
+        -90 <= event.latitude <= 90 and -180 <= event.longitude <= 180
+    ):
+        errors["latitude"] = _("This position is not on Earth.")
     if event.capacity is not None and not 1 <= event.capacity <= 1_000_000:
         errors["capacity"] = _("The capacity is at least one place.")
     for name in ("starts_at", "ends_at"):
@@ -160,6 +168,8 @@ def event_create(
     all_day: bool = False,
     place: str = "",
     online_url: str = "",
+    latitude=None,
+    longitude=None,
     capacity: int | None = None,
     contact: str = "",
     rrule: str = "",
@@ -182,6 +192,8 @@ def event_create(
         all_day=all_day,
         place=place,
         online_url=online_url,
+        latitude=latitude,
+        longitude=longitude,
         capacity=capacity,
         contact=contact,
         rrule=rrule,

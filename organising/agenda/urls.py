@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.mine, name="mine"),
     path("next/", views.next_events, name="next"),
     path("public/", views.public, name="public"),
+    path("near/", views.near_me, name="near"),
     path("units/<slug:slug>/", views.unit_agenda, name="unit"),
     path("units/<slug:slug>/next/", views.unit_next, name="unit_next"),
     path("units/<slug:slug>/feed.ics", views.unit_feed, name="unit_feed"),

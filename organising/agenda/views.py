@@ -275,6 +275,34 @@ def group_next(request, slug):
 
 @login_required
 @require_GET
+def near_me(request):
+    """Public and party events nearest my commune first; a map when a tile server
+    is configured (and events carry a position)."""
+    from django.conf import settings
+
+    from . import nearby
+
+    found = nearby.near(request.user)
+    tiles = settings.MAP_TILES_URL
+    return render(
+        request,
+        "agenda/near.html",
+        {
+            "nearby": found,
+            "bands": {
+                nearby.HERE: _("In my commune"),
+                nearby.DEPARTEMENT: _("In my département"),
+                nearby.ELSEWHERE: _("Elsewhere"),
+            },
+            "map_tiles": tiles,
+            "map_attribution": settings.MAP_TILES_ATTRIBUTION,
+            "markers": nearby.markers(found) if tiles else [],
+        },
+    )
+
+
+@login_required
+@require_GET
 def next_events(request):
     """The home page's block of what comes next (loaded by htmx, never stored with
     the cached home page)."""
