@@ -453,6 +453,16 @@ def signature_withdraw(*, token: str) -> Petition:
     return petition
 
 
+def signatures_purge_expired(*, now: datetime | None = None) -> int:
+    """Delete the unconfirmed signatures whose link has expired: what a signer who
+    never confirmed gave is kept no longer than the link. Safe to run twice."""
+    now = now or timezone.now()
+    deleted, _by_model = Signature.objects.filter(
+        confirmed_at__isnull=True, token_expires_at__lte=now
+    ).delete()
+    return deleted
+
+
 def _count(petition: Petition, delta: int, *, public: bool) -> None:
     """Move the confirmed count (one UPDATE: concurrent confirmations add up, none
     lost); the public list's version moves when a name shown there changes."""

@@ -11,3 +11,8 @@ def signature_mail_task(signature_id: int, token: str, kind: str) -> bool:
     return services.signature_mail_send(
         signature_id=signature_id, token=token, kind=kind
     )
+
+
+@shared_task
+def signatures_purge_task() -> int:
+    return services.signatures_purge_expired()

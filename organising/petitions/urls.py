@@ -7,6 +7,7 @@ from . import views
 app_name = "petitions"
 
 urlpatterns = [
+    path("", views.index, name="index"),
     path("units/<slug:slug>/", views.unit_petitions, name="unit"),
     path("units/<slug:slug>/new/", views.petition_create, name="create"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),

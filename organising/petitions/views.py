@@ -87,6 +87,27 @@ def _share_links(petition: Petition) -> list[tuple[str, str]]:
 
 
 @require_GET
+def index(request):
+    """Open petitions (the latest 50), and for officers the units whose petitions
+    they run (those where they hold an office themselves)."""
+    petitions = (
+        Petition.objects.filter(status=Petition.Status.OPEN)
+        .select_related("unit")
+        .defer("text", "text_html")
+        .order_by("-opened_at", "-pk")[:50]
+    )
+    viewer = access.viewer_for(request.user)
+    units = [
+        unit
+        for unit in Unit.objects.filter(pk__in=viewer.office_unit_ids).order_by("path")
+        if access.can(request.user, "petition.list", unit)
+    ]
+    return render(
+        request, "petitions/index.html", {"petitions": petitions, "units": units}
+    )
+
+
+@require_GET
 def public(request, slug):
     """The petition's page: the same for every anonymous visitor, so kept rendered
     under the petition's version (`pagecache`); the count is filled in each time."""

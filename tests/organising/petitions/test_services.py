@@ -349,3 +349,18 @@ def test_no_consent_line_no_contact(make_petition, territories, sign, confirm):
     confirm(sign(petition, consent_contact=True))
     assert not Signature.objects.get().consent_contact
     assert Contact.objects.count() == 0
+
+
+def test_expired_unconfirmed_signatures_are_purged(petition, sign, confirm):
+    confirm(sign(petition, "kept@example.org"))
+    sign(petition, "fresh@example.org")
+    sign(petition, "stale@example.org")
+    Signature.objects.filter(
+        email__in=["kept@example.org", "stale@example.org"]
+    ).update(token_expires_at=timezone.now() - timedelta(minutes=1))
+    assert services.signatures_purge_expired() == 1
+    assert set(Signature.objects.values_list("email", flat=True)) == {
+        "kept@example.org",
+        "fresh@example.org",
+    }
+    assert fresh(petition).signature_count == 1

@@ -250,3 +250,14 @@ def test_the_cache_down_still_answers(client, petition, redis_down, sign, confir
     confirm(sign(petition))
     html = client.get(url(petition)).content.decode()
     assert '<strong class="petition-number">1</strong>' in html
+
+
+def test_the_index_lists_open_petitions_and_the_units_one_runs(
+    client, client_as, petition, make_petition, world, tree
+):
+    draft = make_petition(open=False, title="Brouillon secret")
+    html = client.get("/petitions/").content.decode()
+    assert petition.title in html and draft.title not in html
+    assert 'href="/petitions/"' in html  # in the navigation
+    mine = client_as(world.secretary).get("/petitions/").content.decode()
+    assert f"/petitions/units/{tree.section_a1.slug}/" in mine
