@@ -552,6 +552,38 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+
+
+def map_tiles_source(url: str) -> str:
+    """The CSP source of a tile server's URL template ({s} subdomains: a wildcard),
+    or ImproperlyConfigured when it is not an http(s) template with {z}, {x}, {y}."""
+    from urllib.parse import urlsplit
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    parts = urlsplit(url)
+    host = parts.netloc.replace("{s}", "*")
+    if (
+        parts.scheme not in ("https", "http")
+        or not host
+        or not all(key in url for key in ("{z}", "{x}", "{y}"))
+        or any(c in host for c in "{}@ ;,'\"")
+    ):
+        raise ImproperlyConfigured(
+            "MAP_TILES_URL must be an http(s) URL template with {z}, {x} and {y}, "
+            "e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+        )
+    return f"{parts.scheme}://{host}"
+
+
+# Agenda: the map of events near me (Leaflet, served from static/). Empty: no map,
+# the list alone, and the CSP allows no tile host.
+MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "").strip()
+MAP_TILES_ATTRIBUTION = os.environ.get(
+    "MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors"
+)
+if MAP_TILES_URL:
+    SECURE_CSP["img-src"].append(map_tiles_source(MAP_TILES_URL))
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
