@@ -131,7 +131,12 @@ class ContactList(APIView):
     @extend_schema(
         operation_id="v1_contacts_create",
         request=ContactCreateSerializer,
-        responses={201: ContactDetailSerializer},
+        responses={
+            201: ContactDetailSerializer,
+            202: inline_serializer(
+                "ContactMerged", {"merged": serializers.BooleanField()}
+            ),
+        },
     )
     def post(self, request):
         data = ContactCreateSerializer(data=request.data)
@@ -148,6 +153,9 @@ class ContactList(APIView):
             consent_at=values.get("consent_at"),
             **_fields(values),
         )
+        if not access.can(request.user, "contact.view", contact):
+            # Merged by e-mail into a contact another member follows: hidden.
+            return Response({"merged": True}, status=status.HTTP_202_ACCEPTED)
         return Response(
             ContactDetailSerializer(contact).data, status=status.HTTP_201_CREATED
         )

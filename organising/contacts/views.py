@@ -113,6 +113,17 @@ def contact_create(request):
         except ValidationError as error:
             show_errors(form, error)
         else:
+            if not access.can(request.user, "contact.view", contact):
+                # Merged by e-mail into a contact another member follows: what it
+                # holds stays hidden; the addition is in its history.
+                messages.success(
+                    request,
+                    _(
+                        "Saved: this person was already known to the unit, and what "
+                        "you entered was added to their file."
+                    ),
+                )
+                return redirect("contacts:list")
             messages.success(request, _("Contact saved."))
             return redirect(contact)
     return render(request, "contacts/form.html", {"form": form, "contact": None})

@@ -204,3 +204,24 @@ def test_contact_list_queries_are_pinned(
     api.get("/api/v1/contacts/")
     with django_assert_max_num_queries(10):
         assert len(api.get("/api/v1/contacts/").json()["results"]) == 25
+
+
+def test_adding_an_email_another_member_follows_reveals_nothing(
+    tree, member, make_member, add_contact, api_as
+):
+    other = make_member(tree.cell_a1x)
+    add_contact(by=other, email="secret@example.org", notes="Private note")
+    response = api_as(member).post(
+        "/api/v1/contacts/",
+        {
+            "unit": tree.cell_a1x.slug,
+            "last_name": "Guess",
+            "email": "secret@example.org",
+            "consent_source": "marché",
+            "consent_covers": ["email"],
+        },
+        format="json",
+    )
+    assert response.status_code == 202 and response.json() == {"merged": True}
+    assert "Private note" not in response.content.decode()
+    assert Contact.objects.count() == 1
