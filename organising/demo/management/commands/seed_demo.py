@@ -17,6 +17,7 @@ from organising.documents.demo import seed_documents_demo
 from organising.dues.demo import seed_dues_demo
 from organising.messaging.demo import seed_messaging_demo
 from organising.petitions.demo import seed_petitions_demo
+from organising.votes.demo import seed_votes_demo
 
 DEMO_PASSWORD = "maillage-demo-2026"
 DEMO_DOMAIN = "demo.maillage.fr"
@@ -228,6 +229,7 @@ class Command(BaseCommand):
         seed_contacts_demo(cell=first_cell, people=named)
         seed_documents_demo(units=units_by_name, people=named)
         seed_petitions_demo(section=sections[0], people=named)
+        seed_votes_demo(national=national, cell=first_cell, people=named)
         logins = [
             ("Member (Cellule Lyon 1er)", named["member"].email),
             ("Cell secretary (Lyon 1er)", named["cell_secretary"].email),
