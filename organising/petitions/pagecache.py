@@ -17,12 +17,12 @@ page loads it separately (`views.signers`), kept under the petition's
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 from django.middleware.csp import get_nonce
 from django.middleware.csrf import get_token
 from django.utils.crypto import salted_hmac
+from django.utils.html import escape
 from django.utils.translation import get_language
 
 from organising import cached
@@ -38,15 +38,35 @@ _SECRET = salted_hmac("petitions", "holes", algorithm="sha256").hexdigest()[:20]
 CSRF_HOLE = f"csrf{_SECRET}"
 NONCE_HOLE = f"nonce{_SECRET}"
 COUNT_HOLE = f"<!--count:{_SECRET}-->"
+PATH_HOLE = f"path{_SECRET}"
 HOLES = {"csrf_token": CSRF_HOLE, "csp_nonce": NONCE_HOLE, "count_hole": COUNT_HOLE}
 
 
 def page_key(request, petition: Petition) -> str:
-    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:16]
+    """One stored page per version and language: the address asked (a shared link's
+    ?utm_source=…) is a hole too, so random query strings cannot fill the cache."""
     return (
         f"petitions:page:{petition.pk}:{petition.version}:"
-        f"{int(petition.accepts_signatures)}:{get_language()}:{path}"
+        f"{int(petition.accepts_signatures)}:{get_language()}"
     )
+
+
+class _HoledRequest:
+    """The request as the stored page's template sees it: its own address is a
+    hole (the layout's language form sends it back)."""
+
+    def __init__(self, request) -> None:
+        self._request = request
+
+    def __getattr__(self, name):
+        return getattr(self._request, name)
+
+    def get_full_path(self) -> str:
+        return PATH_HOLE
+
+
+def holed(request):
+    return _HoledRequest(request)
 
 
 def list_key(petition: Petition) -> str:
@@ -84,4 +104,5 @@ def stored(key: str, build: Callable[[], str], ttl: int) -> str:
 def fill(request, html: str, count_html: str) -> str:
     html = html.replace(CSRF_HOLE, get_token(request))
     html = html.replace(NONCE_HOLE, str(get_nonce(request)))
+    html = html.replace(PATH_HOLE, escape(request.get_full_path()))
     return html.replace(COUNT_HOLE, count_html)

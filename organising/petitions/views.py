@@ -121,9 +121,13 @@ def public(request, slug):
     def build() -> str:
         petition.refresh_from_db(fields=["text", "text_html"])
         context = {**_page_context(request, petition), **pagecache.HOLES}
-        return render_to_string("petitions/public.html", context, request=request)
+        return render_to_string(
+            "petitions/public.html", context, request=pagecache.holed(request)
+        )
 
-    html = pagecache.stored(pagecache.page_key(request, petition), build, 600)
+    html = pagecache.stored(
+        pagecache.page_key(request, petition), build, pagecache.PAGE_TTL
+    )
     return HttpResponse(pagecache.fill(request, html, count))
 
 

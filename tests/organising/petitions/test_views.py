@@ -261,3 +261,11 @@ def test_the_index_lists_open_petitions_and_the_units_one_runs(
     assert 'href="/petitions/"' in html  # in the navigation
     mine = client_as(world.secretary).get("/petitions/").content.decode()
     assert f"/petitions/units/{tree.section_a1.slug}/" in mine
+
+
+def test_the_stored_page_carries_each_visitors_own_address(client, petition):
+    first = client.get(url(petition) + "?utm_source=mastodon").content.decode()
+    second = client.get(url(petition) + "?utm_source=<b>x</b>").content.decode()
+    assert 'value="/petitions/sauvons-la-ligne-de-bus-9/?utm_source=mastodon"' in first
+    assert "utm_source=mastodon" not in second
+    assert "utm_source=%3Cb%3E" in second and "<b>x</b>" not in second
