@@ -20,6 +20,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.html import linebreaks
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from federation import access
 from federation.models import Audience, Group, GroupMembership, Unit
@@ -48,7 +49,8 @@ ETA_WINDOW_SECONDS = 3600
 # electors of the vote live there; otherwise under the first unit above with as
 # many (a cell of three voting alike would show how each voted).
 MIN_BREAKDOWN = 5
-MOTION_OPTIONS = ("For", "Against", "Abstain")  # translated when created
+# Translated when the motion is created, in the language of the request.
+MOTION_OPTIONS = (gettext_noop("For"), gettext_noop("Against"), gettext_noop("Abstain"))
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 RECEIPT_LENGTH = 12  # 60 bits
 ELECTORATE_AUDIENCES = (
