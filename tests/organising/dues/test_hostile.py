@@ -3,6 +3,7 @@ unit's import ids on the job's progress, a formula in a name in the report's CSV
 progress poll by a member who is no treasurer."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -75,3 +76,46 @@ def test_the_report_csv_neutralises_formulas_in_unit_and_member_names(
     starts = {cell.strip('"')[:1] for cell in cells if cell}
     assert not starts & {"=", "@"}, text
     assert "'=HYPERLINK" in text and "'@SUM(1+1)" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_treasurers_debiting_one_period_at_once_debit_each_member_once(
+    tree, schedule, treasurer, section_treasurer, make_member, creditor
+):
+    """The cell's and the section's treasurers create a direct debit batch for the
+    same period at the same instant: each member is in one batch only."""
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from organising.dues.models import Debit
+
+    from .conftest import IBAN, this_month
+    from .test_postgres import run_together
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises every write anyway")
+    members = [make_member(tree.cell_a1x) for _ in range(4)]
+    for member in members:
+        services.mandate_create(member=member, holder_name="Titulaire", iban=IBAN)
+    services.charges_issue()
+    on = timezone.localdate() + timedelta(days=20)
+    units = [tree.cell_a1x, tree.section_a1]
+    people = [treasurer, section_treasurer]
+
+    def create(index):
+        return services.debit_batch_create(
+            unit=units[index % 2],
+            period=this_month(),
+            collection_date=on,
+            by=people[index % 2],
+        )
+
+    results = run_together(4, create)
+    made = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    # The others are refused with a reason (nothing left to collect, or a
+    # collection of these mandates already planned), never a 500.
+    assert made and all(isinstance(r, ValidationError) for r in refused), results
+    debited = list(Debit.objects.values_list("member_id", flat=True))
+    assert sorted(debited) == sorted(m.pk for m in members)
