@@ -163,6 +163,7 @@ def main() -> None:
     document.refresh_from_db()
     last = document.revision_number
     render = _timed(lambda: textops.render_markdown(document.body), 3)
+    index = _timed(lambda: services.document_index(document_id=document.pk), 3)
     old = Revision.objects.get(document=document, number=last - 49)
     read_back = _timed(lambda: services.revision_body(old), 10)
     diff_far = _timed(lambda: services.revisions_diff(document, 1, last), 3)
@@ -191,6 +192,7 @@ def main() -> None:
         "build_s": round(build_s, 1),
         "save_500kb": _figures(save_times),
         "render_whole_text": _figures(render),
+        "search_index_refresh (queued after a save)": _figures(index),
         "read_back_old_revision": _figures(read_back),
         "diff_r1_to_last": _figures(diff_far),
         "diff_middle_to_last": _figures(diff_mid),

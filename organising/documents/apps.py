@@ -14,3 +14,6 @@ class DocumentsConfig(AppConfig):
 
         # An amendment sent to a vote is applied or rejected when the vote closes.
         vote_closed.connect(on_vote_closed, dispatch_uid="documents.amendment_vote")
+        from . import live
+
+        live.register()

@@ -366,3 +366,43 @@ class Attachment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("documents:file", kwargs={"public_id": self.public_id})
+
+
+class LiveState(models.Model):
+    """The live-editing state of a document (a Yjs document holding the text as
+    "body"): the compacted snapshot, and the revision the live text started from
+    (checkpoints are saved as revisions from it, merged with other saves)."""
+
+    document = models.OneToOneField(
+        Document, on_delete=models.CASCADE, related_name="live"
+    )
+    snapshot = models.BinaryField()
+    base_revision = models.PositiveIntegerField()
+    # Updates up to this LiveUpdate id are in the snapshot.
+    compacted_to = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"live state of {self.document_id}"
+
+
+class LiveUpdate(models.Model):
+    """One Yjs update from an editor, stored as it arrives (a restart loses none)."""
+
+    id = models.BigAutoField(primary_key=True)
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="live_updates"
+    )
+    update = models.BinaryField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["document", "id"], name="documents_live_updates")
+        ]
+
+    def __str__(self) -> str:
+        return f"live update {self.pk} of {self.document_id}"

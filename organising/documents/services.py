@@ -29,6 +29,7 @@ from federation.models import Audience, Group, Unit
 from organising.audit.services import audit_record
 from organising.files import RefusedUpload
 from organising.messaging.text import DANGEROUS_MARKUP, render_text
+from organising.queueing import enqueue_on_commit
 
 from . import textops
 from .models import (
@@ -126,13 +127,21 @@ def _add_revision(
     document.body = body
     document.revision_number = number
     document.save(update_fields=["body", "revision_number", "updated_at", "title"])
-    _index(document)
+    if connection.vendor == "postgresql":
+        # Off the save's path (to_tsvector of 500 KB takes longer than the save);
+        # run inline if the broker is down.
+        from .tasks import document_index_task
+
+        pk = document.pk
+        enqueue_on_commit(
+            document_index_task, pk, fallback=lambda: document_index(document_id=pk)
+        )
     return revision
 
 
-def _index(document: Document) -> None:
-    """Refresh the French full-text vector (PostgreSQL; positions stripped to stay
-    small on long texts)."""
+def document_index(*, document_id: int) -> None:
+    """Refresh the French full-text vector of the title and text (PostgreSQL;
+    positions stripped to stay small on long texts)."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
@@ -140,7 +149,7 @@ def _index(document: Document) -> None:
             "UPDATE documents_document SET search_vector = strip("
             "setweight(to_tsvector('french', title), 'A') || "
             "setweight(to_tsvector('french', body), 'B')) WHERE id = %s",
-            [document.pk],
+            [document_id],
         )
 
 
@@ -220,6 +229,7 @@ def document_save(
     base_revision,
     summary: str = "",
     title: str | None = None,
+    origin: str = Revision.Origin.EDIT,
 ) -> SaveResult:
     """Save `body`, written from revision `base_revision`. If others saved since,
     their changes and these are merged where they do not overlap (a revision of
@@ -232,7 +242,6 @@ def document_save(
         document.title = _check_title(title)
     base = _base_or_error(document, base_revision)
     current = document.revision_number
-    origin = Revision.Origin.EDIT
     merged = False
     if base != current:
         base_text = revision_body(document.revisions.get(number=base))
@@ -256,7 +265,9 @@ def document_save(
                 base_number=current,
                 conflicts=merge.conflicts,
             )
-        body, origin, merged = merge.text, Revision.Origin.MERGE, True
+        body, merged = merge.text, True
+        if origin == Revision.Origin.EDIT:
+            origin = Revision.Origin.MERGE
         _check_body(body)
     if body == document.body and title is None and document.revision_number:
         # Nothing changed: no empty revision (a double click saves once).

@@ -240,6 +240,16 @@ def edit(request, public_id):
         form = SaveForm(
             initial={"body": document.body, "base_revision": document.revision_number}
         )
+    form.fields["body"].widget.attrs.update(
+        {
+            "data-live-document": document.pk,
+            "data-live-user": request.user.pk,
+            "data-live-on": _("Live: the others' changes appear as they type."),
+            "data-live-readonly": _("Live: you may read, not write."),
+            "data-live-off": _("Live editing is off: save to keep your text."),
+            "data-live-others": _("Also editing:"),
+        }
+    )
     return render(
         request,
         "documents/edit.html",
