@@ -42,7 +42,7 @@ import zlib
 from collections.abc import Callable, Iterable
 
 from celery import shared_task
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.middleware.csp import get_nonce
@@ -99,8 +99,23 @@ def stamp(keys: Iterable[str]) -> None:
 def stamps_of(keys: Iterable[str]) -> dict[str, int]:
     """The current stamps of `keys` (0: never stamped), in one query."""
     keys = sorted(set(keys))
-    found = dict(Stamp.objects.filter(key__in=keys).values_list("key", "value"))
+    found = _read_stamps(keys) if keys else {}
     return {key: found.get(key, 0) for key in keys}
+
+
+def _read_stamps(keys: list[str]) -> dict[str, int]:
+    # A stored page reads a hundred-odd stamps at every read: through the ORM, the
+    # IN of a hundred parameters cost ~2.5 ms of Python, more than the rest of the
+    # page's SQL; on PostgreSQL they go as one array parameter (0.3 ms).
+    if connection.vendor != "postgresql":
+        return dict(Stamp.objects.filter(key__in=keys).values_list("key", "value"))
+    table = connection.ops.quote_name(Stamp._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT "key", "value" FROM {table} WHERE "key" = ANY(%s)',  # noqa: S608
+            [keys],
+        )
+        return dict(cursor.fetchall())
 
 
 # --- What changed -----------------------------------------------------------------
