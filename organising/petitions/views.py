@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -353,12 +354,11 @@ def manage(request, slug):
             and access.can(request.user, "petition.close", petition),
             "can_open": Petition.Status.OPEN
             in Petition.TRANSITIONS.get(petition.status, ()),
-            "embed_url": request.build_absolute_uri(
-                reverse("petitions:embed", args=[petition.slug])
-            ),
-            "badge_url": request.build_absolute_uri(
-                reverse("petitions:badge", args=[petition.slug])
-            ),
+            # The public address (SITE_URL), as the petition's own link.
+            "embed_url": settings.SITE_URL
+            + reverse("petitions:embed", args=[petition.slug]),
+            "badge_url": settings.SITE_URL
+            + reverse("petitions:badge", args=[petition.slug]),
         },
     )
 

@@ -73,3 +73,30 @@ def test_the_page_on_a_wide_screen_puts_the_form_beside_the_text(
     assert form["x"] > text["x"] + text["width"] - 1
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/petition-1280.png", full_page=True)
+
+
+def test_an_officer_follows_the_petition_on_a_phone(
+    live_server, territories, make_petition, section_secretary, new_page, login
+):
+    from organising.petitions import services
+
+    petition = make_petition()
+    services.signature_request(
+        petition=petition,
+        first_name="Amina",
+        last_name="Diallo",
+        email="amina@example.org",
+        postcode="69001",
+    )
+    page = new_page(phone=True)
+    login(page, section_secretary)
+    page.goto(f"{live_server.url}/petitions/{petition.slug}/manage/")
+    expect(page.get_by_role("heading", level=1)).to_have_text(petition.title)
+    expect(page.locator(".figures")).to_contain_text("En attente de confirmation")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/petition-manage-360.png", full_page=True)
+    page.get_by_role("button", name="Clore").click()
+    expect(page.locator(".flash")).to_contain_text("La pétition est close.")
+    page.goto(f"{live_server.url}/petitions/{petition.slug}/")
+    expect(page.locator("main")).to_contain_text("Cette pétition est close")
