@@ -132,6 +132,9 @@ def _check_event(event: Event) -> None:
             errors[name] = _("Give a date between 1970 and 2200.")
     if errors:
         raise ValidationError(errors)
+    # Occurrences are named by their start to the second (URLs, RECURRENCE-ID).
+    event.starts_at = event.starts_at.replace(microsecond=0)
+    event.ends_at = event.ends_at.replace(microsecond=0)
     if event.all_day:  # whole days in the event's zone: midnight to midnight
         tz = recurrence.zone(event.timezone)
         first = event.starts_at.astimezone(tz).date()

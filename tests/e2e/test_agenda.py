@@ -91,3 +91,67 @@ def test_month_is_a_grid_on_a_wide_screen(
         page.screenshot(path=f"{SHOTS}/agenda-month-1280.png", full_page=True)
         page.goto(f"{live_server.url}/agenda/?view=week&day={day:%Y-%m-%d}")
         page.screenshot(path=f"{SHOTS}/agenda-week-1280.png", full_page=True)
+
+
+def test_new_agenda_pages_on_a_phone_and_a_wide_screen(
+    live_server, tree, make_member, new_page, login, settings
+):
+    """Events near me (list, then map), my reminders, an event's reminder choice,
+    a group's agenda and its page: readable at 360 px without sideways scrolling,
+    a grid-free list on desktop, and axe-checked (new_page)."""
+    from decimal import Decimal
+
+    from federation.models import Group, GroupMembership, Territory
+
+    day = _events(tree, make_member)
+    Territory.objects.create(unit=tree.cell_a1x, commune="Lyon 1er", postcode="69001")
+    member = make_member(tree.cell_a1x, display_name="Camille Martin")
+    group = Group.objects.create(unit=tree.cell_a1x, name="Quartier Nord", slug="nord")
+    GroupMembership.objects.create(group=group, user=member, is_admin=True)
+    at = timezone.now() + timedelta(days=3)
+    fair = services.event_create(
+        by=member,
+        agenda=group,
+        title="Porte ouverte du quartier",
+        audience="public",
+        starts_at=at,
+        ends_at=at + timedelta(hours=3),
+        place="Place Sathonay",
+        latitude=Decimal("45.76930"),
+        longitude=Decimal("4.83280"),
+    )
+    services.rsvp_answer(event=fair, user=member, answer="going")
+    for phone in (True, False):
+        width = 360 if phone else 1280
+        settings.MAP_TILES_URL = ""
+        page = new_page(phone=phone)
+        login(page, member)
+        pages = {
+            "near": "/agenda/near/",
+            "reminders": "/agenda/reminders/",
+            "event": fair.get_absolute_url(),
+            "group-agenda": f"/agenda/groups/{group.slug}/?view=list&day={day}",
+            "group": group.get_absolute_url(),
+        }
+        for name, path in pages.items():
+            page.goto(f"{live_server.url}{path}")
+            page.wait_for_load_state("networkidle")
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, name
+            if SHOTS:
+                page.screenshot(
+                    path=f"{SHOTS}/agenda-{name}-{width}.png", full_page=True
+                )
+        page.goto(f"{live_server.url}/agenda/near/")
+        expect(page.get_by_role("heading", name="Dans ma commune")).to_be_visible()
+        expect(page.locator("#near-map")).to_have_count(0)
+        page.goto(f"{live_server.url}{fair.get_absolute_url()}")
+        page.get_by_label("Me le rappeler").select_option("2h")
+        page.get_by_role("button", name="Enregistrer").click()
+        expect(page.get_by_text("Votre rappel est enregistré.")).to_be_visible()
+    settings.MAP_TILES_URL = live_server.url + "/static/tiles/{z}/{x}/{y}.png"
+    page = new_page()
+    login(page, member)
+    page.goto(f"{live_server.url}/agenda/near/")
+    expect(page.locator("#near-map .leaflet-marker-icon")).to_have_count(1)
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/agenda-near-map-1280.png", full_page=True)
