@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -74,7 +75,7 @@ class PetitionList(APIView):
         """A unit's petitions (its officers and those above; at most 200)."""
         slug = request.query_params.get("unit")
         if not slug:
-            raise ValidationError({"unit": ["Give a unit's slug."]})
+            raise ValidationError({"unit": [_("Give a unit's slug.")]})
         unit = get_object_or_404(Unit, slug=slug)
         if not access.can(request.user, "petition.list", unit):
             raise PermissionDenied
@@ -92,7 +93,7 @@ class PetitionList(APIView):
         fields = dict(data.validated_data)
         unit = Unit.objects.filter(slug=fields.pop("unit")).first()
         if unit is None:
-            raise ValidationError({"unit": ["No such unit."]})
+            raise ValidationError({"unit": [_("No such unit.")]})
         petition = services.petition_create(by=request.user, unit=unit, **fields)
         return Response(
             PetitionOfficerSerializer(petition).data, status=status.HTTP_201_CREATED
@@ -159,7 +160,7 @@ class PetitionSign(APIView):
             **fields,
         )
         return Response(
-            {"detail": "Check your e-mail: the signature counts once confirmed."},
+            {"detail": _("Check your e-mail: the signature counts once confirmed.")},
             status=status.HTTP_202_ACCEPTED,
         )
 
@@ -180,7 +181,7 @@ class SignatureConfirm(APIView):
             raise _token_errors(error) from None
         if done.already:
             raise ValidationError(
-                {"token": ["This signature is already confirmed: it counts once."]}
+                {"token": [_("This signature is already confirmed: it counts once.")]}
             )
         return Response(
             {
@@ -206,7 +207,7 @@ class SignatureWithdraw(APIView):
             services.signature_withdraw(token=data.validated_data["token"])
         except DjangoValidationError as error:
             raise _token_errors(error) from None
-        return Response({"detail": "The signature is withdrawn."})
+        return Response({"detail": _("The signature is withdrawn.")})
 
 
 class PetitionSigners(APIView):
@@ -244,7 +245,7 @@ class PetitionSignatures(APIView):
             try:
                 before = (datetime.fromisoformat(moment), int(pk))
             except ValueError:
-                raise ValidationError({"before": ["Not a page marker."]}) from None
+                raise ValidationError({"before": [_("Not a page marker.")]}) from None
         rows = list(
             selectors.confirmed_signatures(petition, before=before)[
                 : selectors.OFFICERS_PAGE + 1
