@@ -241,6 +241,8 @@ def main() -> int:
                 database_url=args.database_url,
                 redis_url=args.redis_url,
                 workers=1,
+                # 24 cell posts by one author within a minute: past the post limits.
+                env={"RATE_LIMIT_POST": "", "RATE_LIMIT_POST_NETWORK": ""},
             )
         )
         cell_token = common.api_token(cell_author.pk, name="bench live cell")
