@@ -1,14 +1,17 @@
 """Documents in a browser: a member edits the cell's leaflet on a phone, reads the
 history and the diff; two members save the same text at once and neither loses what
-they wrote. (Live co-editing is not built: each editor saves, the merge does the
-rest.)"""
+they wrote; two members editing live see each other's text as they type."""
 
 import os
+import re
 
 import pytest
 from playwright.sync_api import expect
 
 from organising.documents import services
+
+# One daphne per session (Twisted's reactor cannot be restarted): messaging's.
+from .test_messaging import asgi_server, log_in  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("DOCUMENTS_SCREENSHOTS")  # a folder: keep screenshots
@@ -95,3 +98,38 @@ def test_two_members_save_at_once_and_both_texts_stay(
     assert "Bientôt jeudi." in text and "Rendez-vous jeudi." in text
     if SHOTS:
         two.screenshot(path=f"{SHOTS}/conflict-1280.png", full_page=True)
+
+
+def test_two_members_editing_at_once_see_each_others_text_live(
+    asgi_server,  # noqa: F811 (the fixture imported above)
+    tree,
+    make_member,
+    new_page,
+):
+    """Served by daphne (pages and the socket): what one types appears in the other's
+    editor, and who else is editing is shown."""
+    first = make_member(tree.cell_a1x, display_name="Camille Martin")
+    second = make_member(tree.cell_a1x, display_name="Dominique Roux")
+    leaflet = _leaflet(tree, first)
+    url = f"{asgi_server}/documents/{leaflet.public_id}/edit/"
+    pages = []
+    for user in (first, second):
+        page = new_page()
+        log_in(page, asgi_server, user)
+        page.goto(url)
+        expect(page.locator("#live-status")).to_contain_text("En direct")
+        pages.append(page)
+    one, two = pages
+    area_one = one.get_by_label("Texte (Markdown)")
+    area_two = two.get_by_label("Texte (Markdown)")
+    area_one.press("Control+Home")
+    area_one.press_sequentially("Urgent ! ")
+    expect(area_two).to_have_value(re.compile(r"^Urgent ! # Tract de rentrée"))
+    area_two.press("Control+End")
+    area_two.press_sequentially("Signé : la cellule.")
+    expect(area_one).to_have_value(re.compile(r"Signé : la cellule\.$"))
+    expect(one.locator("#live-presence")).to_contain_text("Dominique Roux")
+    # Saving the form keeps the text both wrote.
+    one.get_by_role("button", name="Enregistrer").click()
+    expect(one.locator("#doc-body")).to_contain_text("Urgent !")
+    expect(one.locator("#doc-body")).to_contain_text("Signé : la cellule.")
