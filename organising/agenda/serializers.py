@@ -41,6 +41,8 @@ class EventSerializer(serializers.ModelSerializer):
             "all_day",
             "place",
             "online_url",
+            "latitude",
+            "longitude",
             "capacity",
             "contact",
             "rrule",
@@ -99,6 +101,23 @@ class EventWriteSerializer(serializers.Serializer):
     )
     place = serializers.CharField(max_length=300, required=False, allow_blank=True)
     online_url = serializers.URLField(required=False, allow_blank=True)
+    latitude = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        min_value=-90,
+        max_value=90,
+        required=False,
+        allow_null=True,
+        help_text="The place's position for the map (WGS 84), with longitude",
+    )
+    longitude = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=5,
+        min_value=-180,
+        max_value=180,
+        required=False,
+        allow_null=True,
+    )
     capacity = serializers.IntegerField(
         min_value=1, max_value=1_000_000, required=False, allow_null=True
     )

@@ -243,3 +243,25 @@ def test_out_of_range_values_are_400(tree, cell_secretary, api_as, fields, field
 def test_an_impossible_date_in_the_range_is_400(member, api_as):
     response = api_as(member).get(reverse("api-occurrences") + "?from=2026-13-45")
     assert response.status_code == 400 and "from" in response.json()
+
+
+def test_an_event_position_through_the_api(cell_secretary, api_as, tree):
+    api = api_as(cell_secretary)
+    body = {
+        "unit": tree.cell_a1x.slug,
+        "title": "Marché",
+        "starts_at": "2026-12-20T10:00:00+01:00",
+        "ends_at": "2026-12-20T12:00:00+01:00",
+        "latitude": "45.76734",
+        "longitude": "4.83422",
+    }
+    created = api.post(reverse("api-events"), body, format="json")
+    assert created.status_code == 201, created.content
+    assert (created.json()["latitude"], created.json()["longitude"]) == (
+        "45.76734",
+        "4.83422",
+    )
+    half = api.post(reverse("api-events"), {**body, "longitude": None}, format="json")
+    assert half.status_code == 400 and "longitude" in half.json()
+    off = api.post(reverse("api-events"), {**body, "latitude": "91"}, format="json")
+    assert off.status_code == 400 and "latitude" in off.json()
