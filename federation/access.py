@@ -896,8 +896,14 @@ def contact_filter(user) -> Q:
     if not viewer.is_adherent:
         return Q(pk__in=[])
     visible = Q(pk__in=[])
-    for path in viewer.office_paths():
-        visible |= Q(unit__path__startswith=path)
+    paths = viewer.office_paths()
+    if paths:
+        # A subquery of unit ids, not a join: the contacts' own indexes stay usable
+        # (name order, trigram search) for an officer's whole subtree.
+        under = Q()
+        for path in paths:
+            under |= Q(path__startswith=path)
+        visible |= Q(unit_id__in=Unit.objects.filter(under).values("pk"))
     shares = apps.get_model("contacts", "ContactShare")
     followed = Q(follower_id=viewer.user_id) | Q(
         pk__in=shares.objects.filter(member_id=viewer.user_id).values("contact_id")

@@ -379,6 +379,9 @@ RATE_LIMITS = {
     "reaction": "60/m,1000/h",
     "mention": "30/m,150/h",  # people notified by @mentions
     "invitation": "30/h,200/d",
+    # Contacts typed in or imported by a member (organising/contacts).
+    "contact": "60/m,1000/h",
+    "contact_import": "20/h",
     "ballot": "30/m,300/h",  # votes: casting and changing ballots
     # Petition signatures by anonymous visitors: per client address, and e-mails
     # sent to one address (confirmation links asked again and again).
@@ -393,6 +396,8 @@ RATE_LIMITS_NETWORK = {
     "reaction": "400/m",
     "mention": "200/m",
     "invitation": "300/h",
+    "contact": "300/m",
+    "contact_import": "60/h",
     "ballot": "600/m",  # votes: a meeting room shares one network
     "petition_sign": "120/m,2000/h",
     "petition_email": "",

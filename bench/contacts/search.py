@@ -44,7 +44,7 @@ def _build(count: int) -> dict:
     from federation.models import Level, Unit
     from members.models import Membership, Role, User
     from organising.contacts.models import Contact
-    from organising.contacts.services import _search_name, normalise_tags
+    from organising.contacts.services import index_search, normalise_tags
 
     secretary = User.objects.filter(email=SECRETARY).first()
     if secretary is not None and Contact.objects.count() == 2 * count:
@@ -110,7 +110,7 @@ def _build(count: int) -> dict:
                 tags=normalise_tags(rng.sample(tags, rng.randint(0, 2))),
                 follower=member if n < count and n % 5 == 0 else None,
             )
-            contact.search_name = _search_name(contact)
+            index_search(contact)
             rows.append(contact)
         Contact.objects.bulk_create(rows, batch_size=5000)
     from django.db import connection

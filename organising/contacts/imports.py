@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from federation import access
 from federation.models import Unit
+from organising import ratelimits
 from organising.audit.services import audit_record
 from organising.queueing import enqueue_on_commit
 
@@ -32,9 +33,9 @@ from .models import Consent, Contact, ContactImport
 from .services import (
     _covers,
     _fill_blanks,
-    _search_name,
     clean_fields,
     fold,
+    index_search,
 )
 
 logger = logging.getLogger(__name__)
@@ -257,7 +258,7 @@ def _plan(batch: ContactImport, *, apply: bool, by) -> tuple[dict, list]:
             counts["create"] += 1
             report.append([line, "create", ""])
             contact = Contact(unit=unit, created_by=by, **cleaned)
-            contact.search_name = _search_name(contact)
+            index_search(contact)
             if email:
                 seen[email] = contact
             if apply:
@@ -302,6 +303,7 @@ def import_create(
     """Read the file and prepare its preview (a large one in the background);
     nothing is imported until `import_apply_start`."""
     access.require(by, "contact.import", unit)
+    ratelimits.charge("contact_import", member=by)
     covers = _covers(consent_covers)
     source = " ".join((consent_source or "").split())[:120]
     if not source:

@@ -45,6 +45,10 @@ class Contact(models.Model):
     notes = models.TextField(_("notes"), max_length=5000, blank=True)
     # "first last" folded to lower-case ASCII: search and duplicate detection.
     search_name = models.CharField(max_length=170, editable=False, db_index=False)
+    # What a search looks inside (services.search_text): the folded name, the
+    # e-mail address, the phone's national digits (0612345678); one trigram index
+    # (PostgreSQL, migration 0004) serves every search.
+    search_text = models.CharField(max_length=420, editable=False, default="")
     # Turning the contact into a member: the invitation sent, the account it made.
     invitation = models.ForeignKey(
         "members.Invitation",
@@ -92,6 +96,9 @@ class Contact(models.Model):
             models.Index(
                 fields=["unit", "search_name", "id"], name="contact_unit_name"
             ),
+            # Name order across the units one sees (an officer's subtree): walked in
+            # order and filtered, instead of sorting every contact of the subtree.
+            models.Index(fields=["search_name", "id"], name="contact_name_order"),
             models.Index(fields=["unit", "phone"], name="contact_unit_phone"),
             models.Index(fields=["email"], name="contact_email"),
             models.Index(fields=["follower"], name="contact_follower"),

@@ -14,7 +14,7 @@ from federation import access
 from federation.models import Group, Unit
 
 from .models import Contact, ContactShare
-from .services import fold, normalise_tags
+from .services import fold, national_digits, normalise_tags
 
 PAGE_SIZE = 50
 _DIGITS = re.compile(r"\D+")
@@ -33,6 +33,19 @@ def contacts_visible(user) -> QuerySet[Contact]:
     )
 
 
+_PHONE_LIKE = re.compile(r"[\d\s+.\-()]+")
+
+
+def search_term(query: str) -> str:
+    """What to look for in `Contact.search_text`: a phone typed any way ("06 12 34",
+    "+33 6 12") as its national digits, anything else folded."""
+    query = (query or "").strip()[:100]
+    digits = _DIGITS.sub("", query)
+    if len(digits) >= 3 and _PHONE_LIKE.fullmatch(query):
+        return national_digits(query) if query.startswith("+") else digits
+    return fold(query)
+
+
 def contacts_search(
     user,
     *,
@@ -43,19 +56,15 @@ def contacts_search(
     limit: int = PAGE_SIZE,
 ) -> tuple[list[Contact], str]:
     """One page of the contacts `user` sees, in name order; the `after` cursor of
-    the next page ("" at the end). `query` matches inside folded names, the start of
-    the e-mail address, or the phone's digits; `unit` keeps that unit's subtree."""
+    the next page ("" at the end). `query` matches inside the folded name, the
+    e-mail address or the phone's digits (`search_term`); `unit` keeps that unit's
+    subtree."""
     contacts = contacts_visible(user)
     if unit is not None:
         contacts = contacts.filter(unit__path__startswith=unit.path)
-    folded = fold(query)
-    if folded:
-        match = Q(search_name__contains=folded) | Q(email__startswith=folded)
-        digits = _DIGITS.sub("", query)
-        if len(digits) >= 4:
-            # "06 12 34" → "+33612 34"… only the significant digits are compared.
-            match |= Q(phone__contains=digits.lstrip("0"))
-        contacts = contacts.filter(match)
+    term = search_term(query)
+    if term:
+        contacts = contacts.filter(search_text__contains=term)
     tag = normalise_tags(tag).strip(",").split(",")[0] if tag else ""
     if tag:
         contacts = contacts.filter(tags__contains=f",{tag},")

@@ -11,6 +11,7 @@ consents and shares deleted). Without a legal basis nothing may be kept, and a
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime, timedelta
 
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from federation import access
 from federation.models import Unit
 from members.services import invitation_create
+from organising import ratelimits
 from organising.audit.services import audit_record
 
 from .models import Consent, Contact, ContactShare, Interaction
@@ -40,6 +42,7 @@ EDITABLE_FIELDS = (
     "tags",
     "notes",
 )
+_DIGITS = re.compile(r"\D+")
 _LIMITS = {name: Contact._meta.get_field(name).max_length for name in EDITABLE_FIELDS}
 
 
@@ -158,6 +161,22 @@ def _search_name(contact: Contact) -> str:
     )
 
 
+def national_digits(e164: str) -> str:
+    """+33612345678 → "0612345678" (what people type); other countries as digits."""
+    digits = _DIGITS.sub("", e164 or "")
+    return "0" + digits[2:] if digits.startswith("33") else digits
+
+
+def index_search(contact: Contact) -> None:
+    """Fill the fields that search and duplicate detection read."""
+    contact.search_name = _search_name(contact)
+    contact.search_text = " ".join(
+        filter(
+            None, [contact.search_name, contact.email, national_digits(contact.phone)]
+        )
+    )[:420]
+
+
 def _require_identifiable(contact: Contact) -> None:
     if not (contact.first_name or contact.last_name or contact.email or contact.phone):
         raise ValidationError(
@@ -202,9 +221,11 @@ def _fill_blanks(contact: Contact, fields: dict, *, save: bool = True) -> list[s
             setattr(contact, name, value)
             changed.append(name)
     if changed:
-        contact.search_name = _search_name(contact)
+        index_search(contact)
     if changed and save:
-        contact.save(update_fields=[*changed, "search_name", "updated_at"])
+        contact.save(
+            update_fields=[*changed, "search_name", "search_text", "updated_at"]
+        )
     return changed
 
 
@@ -222,7 +243,7 @@ def _add_or_merge(*, unit: Unit, fields: dict, by) -> tuple[Contact, bool]:
             return existing, False
     contact = Contact(unit=unit, created_by=by, **fields)
     _require_identifiable(contact)
-    contact.search_name = _search_name(contact)
+    index_search(contact)
     try:
         with transaction.atomic():
             contact.save()
@@ -332,6 +353,7 @@ def contact_create(
     """A member adds a person they met; they follow it up unless an officer names
     another member. Same e-mail in the unit: merged into the existing contact."""
     access.require(by, "contact.create", unit)
+    ratelimits.charge("contact", member=by)
     cleaned = clean_fields(fields)
     covers = _covers(consent_covers)
     follower = follower or by
@@ -382,7 +404,7 @@ def contact_update(*, contact: Contact, by, **fields) -> Contact:
                     )
                 }
             )
-    contact.search_name = _search_name(contact)
+    index_search(contact)
     contact.save()
     audit_record(
         actor=by,
@@ -417,6 +439,7 @@ def interaction_add(
 ) -> Interaction:
     """Add a moment to the contact's history (met, called, came to an event...)."""
     access.require(by, "contact.interact", contact)
+    ratelimits.charge("contact", member=by)
     if kind not in Interaction.Kind.values:
         raise ValidationError({"kind": _("Unknown kind of interaction.")})
     note = " ".join((note or "").split())

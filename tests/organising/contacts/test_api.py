@@ -225,3 +225,24 @@ def test_adding_an_email_another_member_follows_reveals_nothing(
     assert response.status_code == 202 and response.json() == {"merged": True}
     assert "Private note" not in response.content.decode()
     assert Contact.objects.count() == 1
+
+
+def test_adding_contacts_too_fast_answers_429(tree, member, api_as, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "contact": "3/m"}
+    api = api_as(member)
+    codes = [
+        api.post(
+            "/api/v1/contacts/",
+            {
+                "unit": tree.cell_a1x.slug,
+                "last_name": f"N{n}",
+                "consent_source": "marché",
+                "consent_covers": [],
+            },
+            format="json",
+        )
+        for n in range(5)
+    ]
+    assert [c.status_code for c in codes] == [201, 201, 201, 429, 429]
+    assert int(codes[-1]["Retry-After"]) >= 1
+    assert Contact.objects.count() == 3

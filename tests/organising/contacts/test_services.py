@@ -175,3 +175,35 @@ def test_an_invited_contact_who_joins_keeps_its_history(
     assert contact.member == user
     kinds = list(contact.interactions.values_list("kind", flat=True))
     assert kinds[0] == Interaction.Kind.JOINED and Interaction.Kind.MET in kinds
+
+
+def test_search_by_name_inside_email_and_phone_typed_any_way(member, add_contact):
+    contact = add_contact(
+        first_name="Élodie",
+        last_name="Müller",
+        email="elo@example.org",
+        phone="0612457890",
+    )
+    add_contact(first_name="Paul", last_name="Petit", phone="0698765432")
+    for query in (
+        "müll",
+        "ELODIE",
+        "odie mu",
+        "elo@ex",
+        "06 12 45",
+        "+33 6 12 45 78",
+        "457890",
+    ):
+        rows, _ = selectors.contacts_search(member, query=query)
+        assert [c.pk for c in rows] == [contact.pk], query
+    rows, _ = selectors.contacts_search(member, query="zzz")
+    assert rows == []
+
+
+def test_contact_pages_follow_name_order_with_a_cursor(member, add_contact):
+    for name in ("Durand", "Bernard", "Aubry", "Caron"):
+        add_contact(first_name="", last_name=name)
+    first, cursor = selectors.contacts_search(member, limit=3)
+    assert [c.last_name for c in first] == ["Aubry", "Bernard", "Caron"]
+    rest, end = selectors.contacts_search(member, limit=3, after=cursor)
+    assert [c.last_name for c in rest] == ["Durand"] and end == ""
