@@ -530,6 +530,7 @@ def amendments(request, public_id):
     for row in rows:
         row.may_decide = access.can(request.user, "amendment.decide", row)
         row.may_submit = access.can(request.user, "amendment.submit", row)
+        row.may_withdraw = access.can(request.user, "amendment.withdraw", row)
     targets = []
     if any(row.may_submit for row in rows) and document.unit_id:
         targets = [

@@ -113,3 +113,40 @@ def test_comments_amendments_and_search_pages(client_as, leaflet, member, office
         ).status_code
         == 200
     )
+
+
+def test_an_author_withdraws_their_amendment(client_as, tree, member, officer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    document = services.document_create(
+        by=officer,
+        owner=tree.section_a1,
+        title="Motion",
+        body="Du pain.\n",
+        audience="unit_tree",
+        amendments_until=timezone.now() + timedelta(days=1),
+    )
+    client = client_as(member)
+    url = reverse("documents:amendments", args=[document.public_id])
+    client.post(url, {"kind": "delete", "quote": "pain", "justification": "x"})
+    amendment = document.amendments.get()
+    page = client.get(url).content.decode()
+    assert "Withdraw" in page
+    client.post(
+        reverse("documents:amendment_decide", args=[amendment.public_id]),
+        {"status": "withdrawn"},
+    )
+    amendment.refresh_from_db()
+    assert amendment.status == "withdrawn"
+    # A member may not accept one.
+    other = services.amendment_propose(
+        by=officer, document=document, kind="delete", quote="Du", justification="x"
+    )
+    client.post(
+        reverse("documents:amendment_decide", args=[other.public_id]),
+        {"status": "accepted"},
+    )
+    other.refresh_from_db()
+    assert other.status == "proposed"
