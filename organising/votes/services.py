@@ -698,12 +698,15 @@ def vote_close(*, vote: Vote, by=None) -> Vote:
 
     if by is not None:
         access.require(by, "vote.close", vote)
-    vote = Vote.objects.select_for_update().get(pk=vote.pk)
+    # The box first (waits for ballots in flight), then the row: a ballot holding
+    # the box's shared lock inserts a row referencing the vote (FOR KEY SHARE), which
+    # FOR NO KEY UPDATE lets through; the other order would deadlock.
+    _close_the_box(vote.pk)
+    vote = Vote.objects.select_for_update(no_key=True).get(pk=vote.pk)
     if vote.status != Vote.Status.OPEN:
         if by is None and vote.status == Vote.Status.CLOSED:
             return vote
         _transition(vote, Vote.Status.CLOSED)
-    _close_the_box(vote.pk)
     now = timezone.now()
     _transition(vote, Vote.Status.CLOSED)
     vote.closed_at = now

@@ -18,8 +18,11 @@ def vote_open_task(vote_id: int) -> str:
     vote = Vote.objects.filter(pk=vote_id).first()
     if vote is None or vote.status != Vote.Status.DRAFT:
         return vote.status if vote else "missing"
-    if vote.opens_at > services.timezone.now():
+    now = services.timezone.now()
+    if vote.opens_at > now:
         return "early"  # moved later since queued: the sweep opens it
+    if vote.closes_at <= now:
+        return "expired"  # never opened in time: stays a draft
     return services.vote_open(vote=vote).status
 
 

@@ -28,7 +28,7 @@ def test_a_real_worker_opens_and_closes_the_vote_on_time(
     voters = [make_member(tree.cell_a1x) for _ in range(2)]
     now = timezone.now()
     vote = make_vote(
-        opens_at=now + timedelta(seconds=3), closes_at=now + timedelta(seconds=8)
+        opens_at=now + timedelta(seconds=3), closes_at=now + timedelta(seconds=25)
     )
     with celery_worker(tmp_path) as worker:
         # The task for the opening time, queued twice (a retried publish), and a
