@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from members.models import Role
 from organising.agenda import services
+from tests.e2e.test_messaging import asgi_server  # noqa: F401 - daphne, once
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("AGENDA_SCREENSHOTS")  # a folder: keep screenshots to look at
@@ -155,3 +156,47 @@ def test_new_agenda_pages_on_a_phone_and_a_wide_screen(
     expect(page.locator("#near-map .leaflet-marker-icon")).to_have_count(1)
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/agenda-near-map-1280.png", full_page=True)
+
+
+def test_answers_and_a_cancellation_arrive_live(
+    asgi_server,  # noqa: F811 - the fixture imported above
+    new_page,
+    tree,
+    make_member,
+):
+    """Over daphne (pages and the socket): one member's answer from the event page
+    shows in another's month view, and a cancellation on the event page, without a
+    reload."""
+    from tests.e2e.test_messaging import _in_django_thread, log_in, wait_until_live
+
+    day = _events(tree, make_member)
+    secretary = make_member(tree.cell_a1x, roles=[(tree.cell_a1x, Role.Kind.SECRETARY)])
+    camille = make_member(tree.cell_a1x, display_name="Camille Martin")
+    dominique = make_member(tree.cell_a1x, display_name="Dominique Petit")
+    from organising.agenda.models import Event
+
+    meeting = Event.objects.get(title="Réunion de cellule")
+    month, event = new_page(phone=True), new_page()
+    log_in(month, asgi_server, camille)
+    month.goto(f"{asgi_server}/agenda/?view=month&day={day:%Y-%m-%d}")
+    log_in(event, asgi_server, dominique)
+    event.goto(f"{asgi_server}{meeting.get_absolute_url()}")
+    for page in (month, event):
+        page.evaluate("window.notReloaded = true")
+        wait_until_live(page)
+    month.wait_for_timeout(500)  # the watches reach the socket
+    event.locator("#event-live article.occurrence").get_by_role(
+        "button", name="Je viens", exact=True
+    ).click()
+    card = month.locator("article.occurrence", has_text="Réunion de cellule").first
+    expect(card).to_contain_text("1 vient", timeout=10_000)
+    _in_django_thread(
+        lambda: services.event_set_status(
+            event=meeting, by=secretary, status="cancelled"
+        )
+    )
+    expect(event.locator("#event-live .tag-err")).to_be_visible(timeout=10_000)
+    expect(month.locator("article.occurrence.status-cancelled").first).to_be_visible(
+        timeout=10_000
+    )
+    assert month.evaluate("window.notReloaded") and event.evaluate("window.notReloaded")
