@@ -364,3 +364,18 @@ def test_expired_unconfirmed_signatures_are_purged(petition, sign, confirm):
         "fresh@example.org",
     }
     assert fresh(petition).signature_count == 1
+
+
+def test_the_live_topic_follows_the_policy(make_petition, territories, member):
+    from django.contrib.auth.models import AnonymousUser
+
+    from organising.topics import TOPICS
+
+    topic = TOPICS["petition"]
+    open_petition = make_petition()
+    draft = make_petition(open=False, title="Brouillon")
+    assert topic.groups(AnonymousUser(), open_petition.pk) == [
+        f"petition.{open_petition.pk}"
+    ]
+    assert topic.groups(member, draft.pk) is None
+    assert topic.groups(member, 10**9) is None
