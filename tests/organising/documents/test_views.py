@@ -31,7 +31,7 @@ def test_a_member_reads_edits_and_compares(client_as, leaflet, member):
     diff = client.get(
         reverse("documents:diff", args=[leaflet.public_id]) + "?from=1&to=2"
     )
-    assert "<del>Premier</del><ins>Tout premier</ins>" in diff.content.decode()
+    assert "<del>Premier </del><ins>Tout premier </ins>" in diff.content.decode()
 
 
 def test_a_conflicting_save_shows_both_versions_and_keeps_the_draft(
