@@ -99,7 +99,12 @@ def _check_audience(document: Document) -> None:
 
 
 def _locked(document: Document) -> Document:
-    return Document.objects.select_for_update().get(pk=document.pk)
+    # Without the rendered HTML and the search vector (as large as the text again).
+    return (
+        Document.objects.select_for_update()
+        .defer("body_html", "search_vector")
+        .get(pk=document.pk)
+    )
 
 
 def _add_revision(
