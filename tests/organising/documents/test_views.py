@@ -97,7 +97,14 @@ def test_create_from_a_unit_page(client_as, tree, member):
     assert "Comptes rendus" in page.content.decode()
 
 
-def test_comments_amendments_and_search_pages(client_as, leaflet, member, officer):
+def test_comments_amendments_and_search_pages(
+    client_as, leaflet, member, officer, django_capture_on_commit_callbacks
+):
+    # PostgreSQL: the search vector is refreshed once a save commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        services.document_save(
+            by=member, document=leaflet, body=leaflet.body + "\n", base_revision=1
+        )
     client = client_as(member)
     client.post(
         reverse("documents:comment", args=[leaflet.public_id]),
