@@ -59,7 +59,7 @@ def mine(request):
             "closed_votes": selectors.votes_for(request.user, "closed", limit=20),
             "voted": selectors.voted_ids(request.user, open_votes),
             "units": access.units_with_office(
-                request.user, access._VOTE_OFFICES
+                request.user, frozenset({access.SECRETARY, access.OFFICER})
             ).order_by("path")[:30],
         },
     )
