@@ -177,6 +177,12 @@ def test_answers_and_a_cancellation_arrive_live(
 
     meeting = Event.objects.get(title="Réunion de cellule")
     month, event = new_page(phone=True), new_page()
+    heard: list[str] = []  # what the month page's socket receives
+
+    def listen(socket):
+        socket.on("framereceived", lambda frame: heard.append(str(frame)))
+
+    month.on("websocket", listen)
     log_in(month, asgi_server, camille)
     month.goto(f"{asgi_server}/agenda/?view=month&day={day:%Y-%m-%d}")
     log_in(event, asgi_server, dominique)
@@ -184,7 +190,13 @@ def test_answers_and_a_cancellation_arrive_live(
     for page in (month, event):
         page.evaluate("window.notReloaded = true")
         wait_until_live(page)
-    month.wait_for_timeout(500)  # the watches reach the socket
+    watching = f'"type": "watching", "topic": "agenda", "id": {tree.cell_a1x.pk}'
+    for _ in range(100):  # the month page watches its cell's agenda (socket ready)
+        if any(watching in frame for frame in heard):
+            break
+        month.wait_for_timeout(100)
+    else:
+        raise AssertionError(f"the month page never watched its cell: {heard}")
     event.locator("#event-live article.occurrence").get_by_role(
         "button", name="Je viens", exact=True
     ).click()

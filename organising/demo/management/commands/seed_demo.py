@@ -12,6 +12,7 @@ from faker import Faker
 from federation import demo, services
 from federation.models import Group, GroupMembership, Level, Territory, Unit
 from members.models import Membership, Role, User
+from organising.agenda.demo import seed_agenda_demo
 from organising.contacts.demo import seed_contacts_demo
 from organising.documents.demo import seed_documents_demo
 from organising.dues.demo import seed_dues_demo
@@ -230,6 +231,7 @@ class Command(BaseCommand):
         seed_documents_demo(units=units_by_name, people=named)
         seed_petitions_demo(section=sections[0], people=named)
         seed_votes_demo(national=national, cell=first_cell, people=named)
+        seed_agenda_demo(units=units_by_name, cell=first_cell, people=named)
         logins = [
             ("Member (Cellule Lyon 1er)", named["member"].email),
             ("Cell secretary (Lyon 1er)", named["cell_secretary"].email),
