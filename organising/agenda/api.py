@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -221,14 +222,19 @@ class EventRsvp(APIView):
         event = _event(request, public_id)
         data = RsvpWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        rsvp = services.rsvp_answer(
-            event=event,
-            user=request.user,
-            answer=data.validated_data["answer"],
-            occurrence_start=_occurrence_start(
-                event, data.validated_data.get("occurrence")
-            ),
-        )
+        with transaction.atomic():  # the answer and its reminder, or neither
+            rsvp = services.rsvp_answer(
+                event=event,
+                user=request.user,
+                answer=data.validated_data["answer"],
+                occurrence_start=_occurrence_start(
+                    event, data.validated_data.get("occurrence")
+                ),
+            )
+            if "reminder" in data.validated_data:
+                rsvp = services.rsvp_reminder_set(
+                    rsvp=rsvp, by=request.user, reminder=data.validated_data["reminder"]
+                )
         return Response(MyRsvpSerializer(rsvp).data)
 
     @extend_schema(parameters=[OCCURRENCE], responses=RsvpSerializer(many=True))

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from federation.models import Audience
 
-from .models import DEFAULT_TIMEZONE, Event, Rsvp
+from .models import DEFAULT_TIMEZONE, Event, Reminder, Rsvp
 
 
 class AgendaRefSerializer(serializers.Serializer):
@@ -185,6 +185,12 @@ class OccurrenceSerializer(serializers.Serializer):
 
 class RsvpWriteSerializer(serializers.Serializer):
     answer = serializers.ChoiceField(choices=Rsvp.Answer.choices)
+    reminder = serializers.ChoiceField(
+        choices=Reminder.choices,
+        required=False,
+        allow_blank=True,
+        help_text="When to be reminded: 1d, 2h, none; empty: as in my settings",
+    )
     occurrence = serializers.CharField(
         required=False, help_text="An occurrence's key (recurring events)"
     )
@@ -220,4 +226,4 @@ class RsvpSerializer(serializers.ModelSerializer):
 class MyRsvpSerializer(serializers.ModelSerializer):
     class Meta:
         model = Rsvp
-        fields = ["answer", "waiting", "occurrence_start", "answered_at"]
+        fields = ["answer", "waiting", "occurrence_start", "answered_at", "reminder"]

@@ -265,3 +265,17 @@ def test_an_event_position_through_the_api(cell_secretary, api_as, tree):
     assert half.status_code == 400 and "longitude" in half.json()
     off = api.post(reverse("api-events"), {**body, "latitude": "91"}, format="json")
     assert off.status_code == 400 and "latitude" in off.json()
+
+
+def test_an_answer_with_its_reminder_through_the_api(member, api_as, make_event):
+    event = make_event(title="Réunion")
+    api = api_as(member)
+    url = reverse("api-event-rsvp", args=[event.public_id])
+    answered = api.post(url, {"answer": "going", "reminder": "2h"}, format="json")
+    assert answered.status_code == 200, answered.content
+    assert answered.json()["reminder"] == "2h"
+    bad = api.post(url, {"answer": "maybe", "reminder": "3y"}, format="json")
+    assert bad.status_code == 400 and "reminder" in bad.json()
+    from organising.agenda.models import Rsvp
+
+    assert Rsvp.objects.get(user=member).answer == "going"  # nothing half-written
