@@ -77,9 +77,31 @@
       agenda.dataset.liveUnits.split(",").filter(Boolean).slice(0, 12).forEach(function (id) {
         live.watch("agenda", Number(id), onAgenda);
       });
+      return;
+    }
+    // Elsewhere: a new, changed or cancelled event of my units lights the badge on
+    // "Agenda" in the navigation (answers do not).
+    var link = document.querySelector("[data-agenda-units]");
+    if (link && !page) {
+      link.dataset.agendaUnits.split(",").filter(Boolean).slice(0, 8).forEach(function (id) {
+        live.watch("agenda", Number(id), onBadge);
+      });
     }
   }
 
+  function onBadge(event) {
+    if (event.type === "topic.event" && event.what === "event") {
+      var badge = document.querySelector("[data-agenda-badge]");
+      if (badge) {
+        badge.hidden = false;
+      }
+    }
+  }
+
+  if (window.agendaLiveStarted) {
+    return;  // included by the navigation and by the agenda's own pages
+  }
+  window.agendaLiveStarted = true;
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

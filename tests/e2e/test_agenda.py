@@ -187,7 +187,10 @@ def test_answers_and_a_cancellation_arrive_live(
     month.goto(f"{asgi_server}/agenda/?view=month&day={day:%Y-%m-%d}")
     log_in(event, asgi_server, dominique)
     event.goto(f"{asgi_server}{meeting.get_absolute_url()}")
-    for page in (month, event):
+    elsewhere = new_page()  # another tab of Camille's, outside the agenda
+    log_in(elsewhere, asgi_server, camille)
+    elsewhere.goto(f"{asgi_server}/agenda/reminders/")
+    for page in (month, event, elsewhere):
         page.evaluate("window.notReloaded = true")
         wait_until_live(page)
     watching = f'"type": "watching", "topic": "agenda", "id": {tree.cell_a1x.pk}'
@@ -211,4 +214,6 @@ def test_answers_and_a_cancellation_arrive_live(
     expect(month.locator("article.occurrence.status-cancelled").first).to_be_visible(
         timeout=10_000
     )
-    assert month.evaluate("window.notReloaded") and event.evaluate("window.notReloaded")
+    expect(elsewhere.locator("[data-agenda-badge]")).to_be_visible(timeout=10_000)
+    for page in (month, event, elsewhere):
+        assert page.evaluate("window.notReloaded")

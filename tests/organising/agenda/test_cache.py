@@ -145,3 +145,11 @@ def test_the_card_a_live_page_fetches_again(
     bureau = make_event(title="Bureau", audience="officers")
     hidden = reverse("agenda:card", args=[bureau.public_id])
     assert client.get(hidden).status_code == 404  # officers only
+
+
+def test_the_navigation_names_my_units_for_the_agenda_badge(member, client_as, tree):
+    """The badge on "Agenda" watches my units' agendas (static/js/agenda-live.js)."""
+    page = client_as(member).get(reverse("members:profile")).content.decode()
+    chain = [tree.national.pk, tree.fed_a.pk, tree.section_a1.pk, tree.cell_a1x.pk]
+    assert f'data-agenda-units="{",".join(str(pk) for pk in sorted(chain))}"' in page
+    assert "js/agenda-live.js" in page and "data-agenda-badge" in page
