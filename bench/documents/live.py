@@ -51,7 +51,12 @@ def _world(editors: int, size: int):
         depth=1, defaults={"name": "National", "plural": "National", "slug": "nat"}
     )[0]
     unit = Unit.objects.filter(slug="bench-live").first() or Unit.objects.add_root(
-        level=level, name="Bench live", slug="bench-live", uri="http://bench/u/live"
+        {
+            "level": level,
+            "name": "Bench live",
+            "slug": "bench-live",
+            "uri": "http://bench/u/live",
+        }
     )
     users = []
     for n in range(editors):

@@ -125,10 +125,12 @@ def main() -> None:
         depth=1, defaults={"name": "National", "plural": "National", "slug": "nat"}
     )[0]
     unit = Unit.objects.filter(slug="bench-documents").first() or Unit.objects.add_root(
-        level=level,
-        name="Bench documents",
-        slug="bench-documents",
-        uri="http://bench/units/bench-documents",
+        {
+            "level": level,
+            "name": "Bench documents",
+            "slug": "bench-documents",
+            "uri": "http://bench/units/bench-documents",
+        }
     )
     author = User.objects.filter(email="bench-documents@example.org").first()
     if author is None:
