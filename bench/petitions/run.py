@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench import common  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/maillage_bench_petitions"
-DEFAULT_REDIS = "redis://127.0.0.1:6379/4"
+# A Redis db apart from the tests' (db 4 is emptied by every test).
+DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 SLUG = "bench-viral"
 
 SIGN_LUA = r"""
@@ -165,6 +166,9 @@ def sign_load(base: str, *, seconds: int, concurrency: int, prefix: str) -> dict
         "p95_ms": round(raw["p95"] / 1000, 2),
         "p99_ms": round(raw["p99"] / 1000, 2),
         "concurrency": concurrency,
+        "errors": raw["other"]
+        + sum(raw[k] for k in ("connect", "read", "write", "timeout")),
+        "tool": "wrk+lua",
     }
 
 
