@@ -201,7 +201,7 @@ def feed_of(events, *, name: str) -> bytes:
     body = b"".join(found.get(key) or missing.get(key, b"") for key in keys)
     feed = text[: -len(end)] + body + end
     if complete:
-        missing[body_key] = feed
+        _keep({body_key: feed})  # first: the next poll is then one cache read
     if missing:
         _keep(missing)
     return feed

@@ -131,6 +131,8 @@ def entries(events: QuerySet, start: datetime, end: datetime) -> list[Entry]:
             complete = False
     result.sort()
     if complete:
-        computed[set_key] = result
+        # The whole window first: one write that makes the next read one cache get
+        # (the per-event writes after it may run past the cache's short timeout).
+        _keep({set_key: result})
     _keep(computed)
     return result
