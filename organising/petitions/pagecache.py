@@ -69,6 +69,14 @@ def holed(request):
     return _HoledRequest(request)
 
 
+def count_key(petition: Petition) -> str:
+    """The count block under the count and goal read in this request."""
+    return (
+        f"petitions:count:{petition.pk}:{petition.signature_count}:"
+        f"{petition.goal}:{get_language()}"
+    )
+
+
 def list_key(petition: Petition) -> str:
     return f"petitions:list:{petition.pk}:{petition.list_version}:{get_language()}"
 
@@ -76,6 +84,11 @@ def list_key(petition: Petition) -> str:
 @guarded(default=None)
 def _get(key: str):
     return cached.cache().get(key)
+
+
+@guarded(default={})
+def _get_many(keys: list[str]) -> dict:
+    return cached.cache().get_many(keys)
 
 
 @guarded(default=None)
@@ -99,6 +112,18 @@ def stored(key: str, build: Callable[[], str], ttl: int) -> str:
         if not cached.in_transaction():
             _set(key, html, ttl)
     return html
+
+
+def stored_many(builds: dict[str, tuple[Callable[[], str], int]]) -> dict[str, str]:
+    """`stored` for several keys in one round trip: {key: (build, ttl)}."""
+    found = _get_many(list(builds))
+    keep = not cached.in_transaction()
+    for key, (build, ttl) in builds.items():
+        if found.get(key) is None:
+            found[key] = build()
+            if keep:
+                _set(key, found[key], ttl)
+    return found
 
 
 def fill(request, html: str, count_html: str) -> str:

@@ -113,10 +113,10 @@ def public(request, slug):
     """The petition's page: the same for every anonymous visitor, so kept rendered
     under the petition's version (`pagecache`); the count is filled in each time."""
     petition = _petition_or_404(request, slug, light=True)
-    count = _count_html(petition)
     if not pagecache.cacheable(request):
         petition.refresh_from_db(fields=["text", "text_html"])
-        context = {**_page_context(request, petition), "count_hole": count}
+        context = {**_page_context(request, petition)}
+        context["count_hole"] = _count_html(petition)
         return render(request, "petitions/public.html", context)
 
     def build() -> str:
@@ -126,10 +126,17 @@ def public(request, slug):
             "petitions/public.html", context, request=pagecache.holed(request)
         )
 
-    html = pagecache.stored(
-        pagecache.page_key(request, petition), build, pagecache.PAGE_TTL
+    page_key, count_key = (
+        pagecache.page_key(request, petition),
+        pagecache.count_key(petition),
     )
-    return HttpResponse(pagecache.fill(request, html, count))
+    found = pagecache.stored_many(
+        {
+            page_key: (build, pagecache.PAGE_TTL),
+            count_key: (lambda: _count_html(petition), pagecache.PAGE_TTL),
+        }
+    )
+    return HttpResponse(pagecache.fill(request, found[page_key], found[count_key]))
 
 
 @require_GET
