@@ -247,6 +247,21 @@ def period_choices(
         period_key, period_last = report.key, report.last
     else:
         period_key, period_last = report.period_key, report.period_last
+    # The same for every request of a day (a tenth of a cached report page's time):
+    # kept per process under the schedules just read (rows only ever added, the
+    # previous one closed), so a kept list can only miss.
+    memo = (
+        tuple(
+            (s.schedule.pk, s.schedule.created_at, s.schedule.valid_until)
+            for s in schedules
+        ),
+        today,
+        period_key,
+        period_last,
+    )
+    found = _CHOICES.get(memo)
+    if found is not None:
+        return list(found)
     end = max(period_last, today)
     start = P.add_months(end.replace(day=1), -(CHART_MONTHS - 1))
     keys = [b.key for b in reversed(buckets_between(schedules, start, end))]
@@ -262,7 +277,13 @@ def period_choices(
     keys = list(dict.fromkeys(keys))
     if period_key not in keys:
         keys.insert(0, period_key)
-    return keys
+    if len(_CHOICES) > 256:
+        _CHOICES.clear()
+    _CHOICES[memo] = keys
+    return list(keys)
+
+
+_CHOICES: dict[tuple, list[str]] = {}
 
 
 def unit_report(
