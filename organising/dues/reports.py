@@ -664,7 +664,9 @@ def report_cache_key(
         .order_by("pk")
         .values_list("pk", "slug", "name")
     )
-    levels = list(Level.objects.order_by("depth").values_list("depth", "plural"))
+    levels = list(
+        Level.objects.order_by("depth").values_list("depth", "name", "plural")
+    )
     rules = [
         (s.schedule.pk, str(s.schedule.valid_from), str(s.schedule.valid_until))
         for s in schedules

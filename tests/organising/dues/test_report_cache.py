@@ -96,6 +96,21 @@ def test_a_child_renamed_shows_at_once(tree, world, national_treasurer, client_a
     assert "Fédération Auvergne" in report(client, tree.national).content.decode()
 
 
+def test_a_level_renamed_shows_at_once(tree, world, national_treasurer, client_as):
+    """Level names are data: the breakdown's heading and the shares name them."""
+    from federation.models import Level
+
+    client = client_as(national_treasurer)
+    assert "Région" not in report(client, tree.national).content.decode()
+    level = Level.objects.get(depth=1)
+    level.name = "Région"  # the shares say it (the heading says the plural)
+    level.save(update_fields=["name"])
+    assert "Région ·" in report(client, tree.national).content.decode()
+    level.plural = "Régions"
+    level.save(update_fields=["plural"])
+    assert "By régions" in report(client, tree.national).content.decode()
+
+
 def test_a_cached_page_is_the_page_computed_afresh(
     tree, world, national_treasurer, client_as
 ):
