@@ -5,6 +5,7 @@ each vote once."""
 from datetime import timedelta
 
 import pytest
+from celery.result import allow_join_result
 from django.utils import timezone
 
 from organising.audit.models import AuditEntry
@@ -30,7 +31,9 @@ def test_a_real_worker_opens_and_closes_the_vote_on_time(
     vote = make_vote(
         opens_at=now + timedelta(seconds=3), closes_at=now + timedelta(seconds=25)
     )
-    with celery_worker(tmp_path) as worker:
+    # allow_join_result: an earlier test of the suite may have left Celery's
+    # "inside a task" flag set in this process; this one waits from outside.
+    with celery_worker(tmp_path) as worker, allow_join_result():
         # The task for the opening time, queued twice (a retried publish), and a
         # sweep at the same moment: opened once.
         opening = [
