@@ -927,9 +927,9 @@ def contact_for_action_or_404(user, action: str, public_id, queryset=None):
     qs = queryset if queryset is not None else contacts.objects.all()
     try:
         contact = (
-            qs.select_related("unit").filter(contact_filter(user)).get(
-                public_id=public_id
-            )
+            qs.select_related("unit")
+            .filter(contact_filter(user))
+            .get(public_id=public_id)
         )
     except (contacts.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
