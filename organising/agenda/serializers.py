@@ -17,8 +17,13 @@ class EventSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     unit = AgendaRefSerializer(allow_null=True, read_only=True)
     group = AgendaRefSerializer(allow_null=True, read_only=True)
-    audience_unit = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    submitted_to = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    audience_unit = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    submitted_to = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
+    online_url = serializers.CharField(read_only=True)  # may be empty: not "uri"
 
     class Meta:
         model = Event
@@ -60,6 +65,7 @@ class EventRefSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     unit = AgendaRefSerializer(allow_null=True, read_only=True)
     group = AgendaRefSerializer(allow_null=True, read_only=True)
+    online_url = serializers.CharField(read_only=True)  # may be empty: not "uri"
 
     class Meta:
         model = Event

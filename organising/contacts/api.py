@@ -307,6 +307,12 @@ class ContactExport(APIView):
             (200, "text/vcard"): OpenApiResponse(OpenApiTypes.STR),
         },
     )
+    def perform_content_negotiation(self, request, force=False):
+        """`?format=` names the file (csv, vcard), not one of DRF's renderers (which
+        would answer 404 to every method): answers other than the file are JSON."""
+        renderer = self.get_renderers()[0]
+        return renderer, renderer.media_type
+
     def get(self, request):
         unit = _unit_param(request, "contact.export")
         fmt = request.query_params.get("format", "csv")

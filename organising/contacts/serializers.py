@@ -32,6 +32,7 @@ class ContactSerializer(serializers.ModelSerializer):
     unit = ContactUnitSerializer(read_only=True)
     follower = ContactMemberSerializer(read_only=True, allow_null=True)
     tags = serializers.ListField(child=serializers.CharField(), source="tag_list")
+    email = serializers.CharField(read_only=True)  # may be empty: not format "email"
 
     class Meta:
         model = Contact

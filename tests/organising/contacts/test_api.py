@@ -160,6 +160,20 @@ def test_merge_duplicates_import_and_export(tree, secretary, add_contact, api_as
     export = api.get("/api/v1/contacts/export/", {"unit": tree.cell_a1x.slug})
     assert export["Content-Type"].startswith("text/csv")
     assert "m@example.org" in export.content.decode()
+    # ?format= names the file, not one of DRF's renderers (which answered 404).
+    for fmt, media in (("csv", "text/csv"), ("vcard", "text/vcard")):
+        named = api.get(
+            "/api/v1/contacts/export/", {"unit": tree.cell_a1x.slug, "format": fmt}
+        )
+        assert named.status_code == 200 and named["Content-Type"].startswith(media)
+        assert "m@example.org" in named.content.decode()
+    wrong = api.get(
+        "/api/v1/contacts/export/", {"unit": tree.cell_a1x.slug, "format": "xls"}
+    )
+    assert wrong.status_code == 400 and "format" in wrong.json()
+    assert (
+        api.generic("TRACE", "/api/v1/contacts/export/?format=csv").status_code == 405
+    )
     bad = io.BytesIO(b"\xff\xfe\x00garbage")
     bad.name = "c.csv"
     refused = api.post(
