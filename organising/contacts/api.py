@@ -296,6 +296,12 @@ class ContactDuplicates(APIView):
 class ContactExport(APIView):
     permission_classes = [IsAuthenticated]
 
+    def perform_content_negotiation(self, request, force=False):
+        """`?format=` names the file (csv, vcard), not one of DRF's renderers (which
+        would answer 404 to every method): answers other than the file are JSON."""
+        renderer = self.get_renderers()[0]
+        return renderer, renderer.media_type
+
     @extend_schema(
         operation_id="v1_contacts_export",
         parameters=[
@@ -307,12 +313,6 @@ class ContactExport(APIView):
             (200, "text/vcard"): OpenApiResponse(OpenApiTypes.STR),
         },
     )
-    def perform_content_negotiation(self, request, force=False):
-        """`?format=` names the file (csv, vcard), not one of DRF's renderers (which
-        would answer 404 to every method): answers other than the file are JSON."""
-        renderer = self.get_renderers()[0]
-        return renderer, renderer.media_type
-
     def get(self, request):
         unit = _unit_param(request, "contact.export")
         fmt = request.query_params.get("format", "csv")
