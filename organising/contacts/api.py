@@ -3,7 +3,7 @@ parse, fetch through the policy (another unit's ids answer 404), call one servic
 
 from __future__ import annotations
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -22,9 +22,8 @@ from rest_framework.views import APIView
 from federation import access
 from federation.models import Group, Unit
 from members.models import User
-from organising.csvexport import csv_response
 
-from . import cards, imports, selectors, services
+from . import imports, selectors, services
 from .models import Contact, ContactImport
 from .serializers import (
     ContactCreateSerializer,
@@ -318,35 +317,7 @@ class ContactExport(APIView):
         fmt = request.query_params.get("format", "csv")
         if fmt not in ("csv", "vcard"):
             raise ValidationError({"format": ["csv or vcard."]})
-        contacts = (
-            Contact.objects.filter(
-                access.contact_filter(request.user), unit__path__startswith=unit.path
-            )
-            .select_related("unit", "follower")
-            .order_by("search_name", "pk")
-        )
-        if fmt == "csv":
-            return csv_response(
-                imports.export_rows(contacts),
-                by=request.user,
-                what="contacts",
-                target=unit,
-                unit=unit,
-                filename=f"contacts-{unit.slug}.csv",
-                delimiter=";",
-            )
-        text = "".join(cards.contacts_vcards(contacts.iterator(chunk_size=1000)))
-        filename = f"contacts-{unit.slug}.vcf"
-        imports.export_record(
-            by=request.user,
-            unit=unit,
-            what="contacts.vcard",
-            rows=text.count("BEGIN:VCARD"),
-            filename=filename,
-        )
-        response = HttpResponse(text, content_type="text/vcard; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return imports.export_response(by=request.user, unit=unit, fmt=fmt)
 
 
 class ImportCreate(APIView):

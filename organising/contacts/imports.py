@@ -19,6 +19,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,7 @@ from federation import access
 from federation.models import Unit
 from organising import ratelimits
 from organising.audit.services import audit_record
+from organising.csvexport import csv_response
 from organising.queueing import enqueue_on_commit
 
 from . import cards
@@ -514,3 +516,36 @@ def export_record(
         unit=unit,
         data={"what": what, "rows": rows, "filename": filename},
     )
+
+
+def export_response(*, by, unit: Unit, fmt: str) -> HttpResponse:
+    """The contacts of `unit` and below that `by` may see, as a CSV or vCard file
+    (the page and the API); the export is recorded either way."""
+    contacts = (
+        Contact.objects.filter(access.contact_filter(by))
+        .filter(unit__path__startswith=unit.path)
+        .select_related("unit", "follower")
+        .order_by("search_name", "pk")
+    )
+    if fmt == "csv":
+        return csv_response(
+            export_rows(contacts),
+            by=by,
+            what="contacts",
+            target=unit,
+            unit=unit,
+            filename=f"contacts-{unit.slug}.csv",
+            delimiter=";",
+        )
+    text = "".join(cards.contacts_vcards(contacts.iterator(chunk_size=1000)))
+    filename = f"contacts-{unit.slug}.vcf"
+    export_record(
+        by=by,
+        unit=unit,
+        what="contacts.vcard",
+        rows=text.count("BEGIN:VCARD"),
+        filename=filename,
+    )
+    response = HttpResponse(text, content_type="text/vcard; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 from federation import access
 from federation.models import Group, Unit
 from members.models import User
-from organising.csvexport import csv_response
 from organising.web import show_errors
 
 from . import cards, imports, selectors, services
@@ -408,34 +407,7 @@ def export(request, fmt):
     unit = _managed_unit(request, "contact.export")
     if unit is None:
         raise Http404
-    contacts = (
-        Contact.objects.filter(access.contact_filter(request.user))
-        .filter(unit__path__startswith=unit.path)
-        .select_related("unit", "follower")
-        .order_by("search_name", "pk")
-    )
-    if fmt == "csv":
-        return csv_response(
-            imports.export_rows(contacts),
-            by=request.user,
-            what="contacts",
-            target=unit,
-            unit=unit,
-            filename=f"contacts-{unit.slug}.csv",
-            delimiter=";",
-        )
-    text = "".join(cards.contacts_vcards(contacts.iterator(chunk_size=1000)))
-    filename = f"contacts-{unit.slug}.vcf"
-    imports.export_record(
-        by=request.user,
-        unit=unit,
-        what="contacts.vcard",
-        rows=text.count("BEGIN:VCARD"),
-        filename=filename,
-    )
-    response = HttpResponse(text, content_type="text/vcard; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return imports.export_response(by=request.user, unit=unit, fmt=fmt)
 
 
 # --- The member directory ----------------------------------------------------------
