@@ -11,6 +11,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -34,6 +35,9 @@ from .serializers import (
 
 class Me(APIView):
     """My profile, memberships (with periods) and current roles."""
+
+    # JSON only: an empty or malformed form body would read as "change nothing".
+    parser_classes = [JSONParser]
 
     @extend_schema(responses=MeSerializer)
     def get(self, request):

@@ -187,3 +187,12 @@ def test_openapi_schema_is_served(db, client):
     response = client.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/units/" in response.content
+
+
+def test_me_patch_takes_json_only(member, api_as):
+    """A form body (empty or not a form at all) is refused, not read as 'no change'."""
+    client = api_as(member)
+    refused = client.patch("/api/v1/me/", {"display_name": "Autre"}, format="multipart")
+    assert refused.status_code == 415
+    member.refresh_from_db()
+    assert member.display_name != "Autre"
